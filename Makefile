@@ -1,0 +1,61 @@
+# lgcloud — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+LGCLOUD   := $(VENV)/bin/lgcloud
+PYTEST    := $(VENV)/bin/pytest
+UV        := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+TOKENS    := src/lgcloud/web/static/lgcloud/tokens.css
+AXE       := node_modules/axe-core/axe.min.js
+HOST      ?= 127.0.0.1
+PORT      ?= 8000
+
+# The demo and the tests run with development settings (no HTTPS on loopback).
+DEV_ENV := LGCLOUD_ENV=development
+
+.PHONY: help run test test-fast test-pg test-e2e lint install assets system-deps clean
+
+help: ## このヘルプ / list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	uv sync --frozen
+	@touch $@
+
+install: $(VENV)/.installed ## Python 環境を作る / create .venv from uv.lock
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(TOKENS): node_modules/.installed
+	cp node_modules/@digital-go-jp/design-tokens/dist/tokens.css $(TOKENS)
+
+assets: $(TOKENS) ## デザイントークンを静的ファイルへ / build design tokens into static files
+
+system-deps: ## テスト用の Debian パッケージ（chromium, フォント）/ Debian packages the tests need
+	@bash .ci/system-deps
+
+run: install assets ## デモを起動 http://127.0.0.1:8000 / serve the demo on SQLite
+	$(DEV_ENV) $(LGCLOUD) migrate --no-input
+	$(DEV_ENV) $(LGCLOUD) load_municipalities
+	$(DEV_ENV) $(LGCLOUD) demo
+	$(DEV_ENV) $(LGCLOUD) runserver $(HOST):$(PORT)
+
+lint: install ## ruff, mypy, import-linter, makemigrations --check
+	$(VENV)/bin/ruff check src tests scripts
+	$(VENV)/bin/ruff format --check src tests scripts
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	$(DEV_ENV) LGCLOUD_DATABASE_URL=sqlite:///:memory: $(LGCLOUD) makemigrations --check --dry-run
+
+test: install assets system-deps lint ## 全テスト（lint を含む）/ the full suite, lint included
+	$(PYTEST)
+
+test-fast: install assets ## ブラウザと PostgreSQL を除くテスト / tests without browser and PostgreSQL
+	$(PYTEST) -m "not e2e and not postgres"
+
+clean: ## 生成物を削除 / remove build output (keeps var/)
+	rm -rf $(VENV) node_modules $(TOKENS) .pytest_cache .mypy_cache .ruff_cache

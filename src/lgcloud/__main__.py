@@ -1,0 +1,3 @@
+from lgcloud.cli import main
+
+main()

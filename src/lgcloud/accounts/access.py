@@ -1,0 +1,23 @@
+"""Access to single staff records: tenant first, then permission.
+
+Another municipality's member of staff and a missing one give the same 404,
+so nobody can probe which accounts exist elsewhere.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from lgcloud.core.tenancy import TenantContext, bound
+
+from .models import Staff
+
+
+def get_staff_for_management(ctx: TenantContext, staff_id: int) -> Staff:
+    with bound(ctx):
+        staff = (
+            Staff.objects.filter(pk=staff_id, municipality_id=ctx.lg_code).prefetch_related("role_assignments").first()
+        )
+        if staff is None or not ctx.has("municipal:staff:read"):
+            raise Http404("職員が見つかりません。")
+        return staff

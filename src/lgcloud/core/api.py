@@ -1,0 +1,90 @@
+"""The NinjaAPI instance's shared parts: problem+json handlers and authentication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from lgcloud.core.middleware import current_request_id
+from lgcloud.core.problems import (
+    PROBLEM_CONTENT_TYPE,
+    Problem,
+    forbidden,
+    not_authenticated,
+    not_found,
+    validation_failed,
+)
+
+
+def problem_response(api: NinjaAPI, request: HttpRequest, problem: Problem) -> HttpResponse:
+    body = problem.body(instance=request.path, request_id=current_request_id())
+    response = api.create_response(request, body, status=problem.status)
+    response["Content-Type"] = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def _django_errors(exc: DjangoValidationError) -> list[dict[str, Any]]:
+    if hasattr(exc, "error_dict"):
+        return [
+            {"field": field, "message": message} for field, messages in exc.message_dict.items() for message in messages
+        ]
+    return [{"field": None, "message": m} for m in exc.messages]
+
+
+def install_problem_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(Problem)
+    def _problem(request: HttpRequest, exc: Problem) -> HttpResponse:
+        return problem_response(api, request, exc)
+
+    @api.exception_handler(NinjaValidationError)
+    def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e.get("loc", [])[1:]) or None, "message": e.get("msg", "")}
+            for e in exc.errors
+        ]
+        return problem_response(api, request, validation_failed(errors))
+
+    @api.exception_handler(DjangoValidationError)
+    def _domain_invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        return problem_response(api, request, validation_failed(_django_errors(exc)))
+
+    @api.exception_handler(AuthenticationError)
+    def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return problem_response(api, request, not_authenticated())
+
+    @api.exception_handler(Http404)
+    def _missing(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return problem_response(api, request, not_found())
+
+    @api.exception_handler(PermissionDenied)
+    def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return problem_response(api, request, forbidden(str(exc) or "この操作を行う権限がありません。"))
+
+    @api.exception_handler(HttpError)
+    def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 404:
+            return problem_response(api, request, not_found())
+        return problem_response(api, request, Problem(exc.status_code, "http_error", str(exc)))
+
+    @api.exception_handler(Exception)
+    def _crash(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # The details go to the server log (with the request id), never to the client.
+        import logging
+
+        logging.getLogger("lgcloud.api").exception("unhandled API error")
+        return problem_response(
+            api,
+            request,
+            Problem(
+                500,
+                "internal_error",
+                "内部エラーが発生しました",
+                "時間をおいて再度お試しください。続く場合は request_id を添えて運用者へ連絡してください。",
+            ),
+        )

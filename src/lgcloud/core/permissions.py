@@ -1,0 +1,102 @@
+"""Permissions and roles: one list of named ``scope:resource:action`` strings.
+
+Roles map to permissions here and nowhere else. The operator (運用者) runs the
+platform and never receives a permission that reads residents' personal data.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    COUNTER = "counter"
+    REGISTRY_CLERK = "registry_clerk"
+    TAX_CLERK = "tax_clerk"
+    WELFARE_CLERK = "welfare_clerk"
+    AUDITOR = "auditor"
+    MUNICIPAL_ADMIN = "municipal_admin"
+    OPERATOR = "operator"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.COUNTER: "窓口",
+    Role.REGISTRY_CLERK: "住民記録担当",
+    Role.TAX_CLERK: "税務担当",
+    Role.WELFARE_CLERK: "福祉担当",
+    Role.AUDITOR: "監査",
+    Role.MUNICIPAL_ADMIN: "団体管理者",
+    Role.OPERATOR: "運用者",
+}
+
+# Roles held by staff of a municipality; the operator belongs to none.
+MUNICIPAL_ROLES: frozenset[Role] = frozenset(r for r in Role if r is not Role.OPERATOR)
+PLATFORM_ROLES: frozenset[Role] = frozenset({Role.OPERATOR})
+# Roles that must sign in with a second factor (TOTP).
+MFA_REQUIRED_ROLES: frozenset[Role] = frozenset({Role.MUNICIPAL_ADMIN, Role.OPERATOR})
+
+# Every permission, with what it allows (日本語). Names never change once used:
+# they are stored in audit records and API token scopes.
+PERMISSIONS: dict[str, str] = {
+    "staff:dashboard:view": "職員ダッシュボードの表示",
+    "staff:municipality:read": "団体一覧の参照",
+    "municipal:staff:read": "自団体の職員・ロールの参照",
+    "municipal:staff:manage": "自団体の職員・ロールの管理",
+    "audit:log:read": "自団体の監査ログの参照",
+    "registry:resident:read": "住民記録の参照",
+    "registry:resident:write": "住民記録の異動処理",
+    "registry:certificate:issue": "住民票の写し等の交付",
+    "tax:assessment:read": "個人住民税の課税情報の参照",
+    "tax:assessment:write": "個人住民税の賦課処理",
+    "benefits:case:read": "給付（児童手当等）の参照",
+    "benefits:case:write": "給付（児童手当等）の処理",
+    "platform:municipality:read": "団体（テナント）の参照",
+    "platform:municipality:manage": "団体（テナント）の管理",
+    "platform:health:read": "稼働状況・メトリクスの参照",
+}
+
+_BASE = {"staff:dashboard:view", "staff:municipality:read"}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.COUNTER: frozenset(_BASE | {"registry:resident:read", "registry:certificate:issue"}),
+    Role.REGISTRY_CLERK: frozenset(
+        _BASE | {"registry:resident:read", "registry:resident:write", "registry:certificate:issue"}
+    ),
+    Role.TAX_CLERK: frozenset(_BASE | {"tax:assessment:read", "tax:assessment:write", "registry:resident:read"}),
+    Role.WELFARE_CLERK: frozenset(_BASE | {"benefits:case:read", "benefits:case:write", "registry:resident:read"}),
+    Role.AUDITOR: frozenset(_BASE | {"audit:log:read"}),
+    Role.MUNICIPAL_ADMIN: frozenset(_BASE | {"municipal:staff:read", "municipal:staff:manage"}),
+    Role.OPERATOR: frozenset(
+        {
+            "staff:dashboard:view",
+            "staff:municipality:read",
+            "platform:municipality:read",
+            "platform:municipality:manage",
+            "platform:health:read",
+        }
+    ),
+}
+
+# Permission scopes that touch residents' personal data: never granted to the operator.
+PERSONAL_DATA_SCOPES: frozenset[str] = frozenset({"registry", "tax", "benefits", "audit"})
+
+
+def permissions_for(roles: frozenset[Role] | set[Role]) -> frozenset[str]:
+    """The union of the permissions of ``roles``."""
+    granted: set[str] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[role]
+    return frozenset(granted)
+
+
+def parse_role(value: str) -> Role:
+    """The role named ``value``; a clear Japanese error otherwise."""
+    try:
+        return Role(value)
+    except ValueError:
+        names = ", ".join(f"{r.value}（{r.label}）" for r in Role)
+        raise ValueError(f"ロール {value!r} はありません。指定できるロール: {names}") from None

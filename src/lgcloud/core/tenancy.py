@@ -1,0 +1,128 @@
+"""Tenant context: the first wall between municipalities.
+
+Every query and action takes a :class:`TenantContext` and opens it with
+:func:`bound`. On PostgreSQL that also sets the per-transaction setting
+``lgcloud.lg_code`` that the row-level security policies check (the second
+wall), so a query that forgets its filter still sees no other municipality.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+
+from lgcloud.core.permissions import Role, permissions_for
+
+TENANT_SETTING = "lgcloud.lg_code"
+PLATFORM_SETTING = "lgcloud.platform"
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    """Who acts, for which municipality, why, and with which permissions.
+
+    ``lg_code`` is None only for the platform operator, who acts on the
+    platform itself (municipalities, health) and never inside a tenant.
+    """
+
+    lg_code: str | None
+    actor_id: int | None
+    actor_name: str
+    roles: frozenset[Role]
+    purpose: str
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    permissions: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.permissions:
+            object.__setattr__(self, "permissions", permissions_for(self.roles))
+
+    @property
+    def is_platform(self) -> bool:
+        return self.lg_code is None
+
+    @property
+    def role_names(self) -> str:
+        return ",".join(sorted(r.value for r in self.roles))
+
+    def has(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: str) -> None:
+        """Raise PermissionDenied unless the context holds ``permission``."""
+        if permission not in self.permissions:
+            raise PermissionDenied(f"この操作には権限 {permission} が必要です。")
+
+    def with_purpose(self, purpose: str) -> TenantContext:
+        return replace(self, purpose=purpose)
+
+    @classmethod
+    def system(cls, lg_code: str | None, purpose: str, actor_name: str = "system") -> TenantContext:
+        """A context for commands run by the platform itself (loaders, onboarding scripts)."""
+        return cls(
+            lg_code=lg_code,
+            actor_id=None,
+            actor_name=actor_name,
+            roles=frozenset(),
+            purpose=purpose,
+            permissions=frozenset({"system"}),
+        )
+
+
+def _set_db(lg_code: str | None, platform: bool) -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        # set_config(..., true) is SET LOCAL: it ends with the transaction, so a
+        # pooled connection never carries one request's tenant into the next.
+        cursor.execute(
+            "SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
+            [TENANT_SETTING, lg_code or "", PLATFORM_SETTING, "on" if platform else ""],
+        )
+
+
+@contextmanager
+def bound(ctx: TenantContext) -> Iterator[TenantContext]:
+    """Open a transaction bound to ``ctx``'s municipality.
+
+    Results must be read inside the block: on PostgreSQL a lazy queryset
+    evaluated after it would run without the tenant setting and see nothing.
+    """
+    with transaction.atomic():
+        _set_db(ctx.lg_code, platform=ctx.is_platform)
+        yield ctx
+
+
+@contextmanager
+def platform_scope() -> Iterator[None]:
+    """Identity look-ups made before the tenant is known (sign-in, API tokens).
+
+    Only the accounts tables and the platform audit chain honour this scope;
+    residents' data never does. The previous tenant setting is restored on exit,
+    because SET LOCAL inside a savepoint outlives it.
+    """
+    with transaction.atomic():
+        previous = _current_db_setting()
+        _set_db(None, platform=True)
+        try:
+            yield
+        finally:
+            if previous is not None:
+                _set_db(previous[0] or None, platform=previous[1])
+
+
+def _current_db_setting() -> tuple[str, bool] | None:
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(current_setting(%s, true), ''), coalesce(current_setting(%s, true), '')",
+            [TENANT_SETTING, PLATFORM_SETTING],
+        )
+        lg_code, platform = cursor.fetchone()
+    return lg_code, platform == "on"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class MunicipalitiesConfig(AppConfig):
+    name = "lgcloud.municipalities"
+    label = "municipalities"
+    verbose_name = "団体"

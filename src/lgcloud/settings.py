@@ -1,0 +1,229 @@
+"""Django settings for lgcloud, read from the environment.
+
+Every variable is listed in docs/operations.md. Production is the default; a
+developer machine says ``LGCLOUD_ENV=development`` (``make run`` and the tests do).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from lgcloud.core.residency import validate_storage_region
+
+ENV = os.environ.get("LGCLOUD_ENV", "production")
+if ENV not in {"production", "development"}:
+    raise ImproperlyConfigured(f"LGCLOUD_ENV は production か development を指定してください（指定値: {ENV!r}）。")
+DEVELOPMENT = ENV == "development"
+
+VAR_DIR = Path(os.environ.get("LGCLOUD_VAR_DIR", Path.cwd() / "var")).resolve()
+
+# 7. Data residency: refuse to start with storage outside Japan.
+STORAGE_REGION = validate_storage_region(os.environ.get("LGCLOUD_STORAGE_REGION", "jp-east"))
+
+
+def _secret_key() -> str:
+    key = os.environ.get("LGCLOUD_SECRET_KEY")
+    if key:
+        return key
+    if not DEVELOPMENT:
+        raise ImproperlyConfigured("本番環境では LGCLOUD_SECRET_KEY を設定してください。")
+    # A developer machine keeps one generated key so sessions survive restarts.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = os.environ.get("LGCLOUD_DEBUG", "0") == "1"
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("LGCLOUD_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("LGCLOUD_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "ninja",
+    "lgcloud.core",
+    "lgcloud.municipalities",
+    "lgcloud.accounts",
+    "lgcloud.audit",
+    "lgcloud.ops",
+    "lgcloud.web",
+]
+
+MIDDLEWARE = [
+    "lgcloud.core.middleware.RequestIdMiddleware",
+    "lgcloud.ops.middleware.MetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "lgcloud.accounts.middleware.StaffContextMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, so that a lock-out is answered before any view runs.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "lgcloud.urls"
+WSGI_APPLICATION = "lgcloud.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "lgcloud.web.context_processors.staff_context",
+            ],
+        },
+    },
+]
+
+# Database: SQLite in var/ by default; PostgreSQL via LGCLOUD_DATABASE_URL.
+DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'lgcloud.sqlite3'}"
+DATABASE_URL = os.environ.get("LGCLOUD_DATABASE_URL", DEFAULT_DATABASE_URL)
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("LGCLOUD_DB_CONN_MAX_AGE", "0")))
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    if _db["NAME"] != ":memory:":
+        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    _db["OPTIONS"] = {
+        # WAL lets readers run beside the one writer; IMMEDIATE takes the write
+        # lock at BEGIN so two writers queue instead of failing mid-transaction.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The PostgreSQL role the application connects as (never the owner): migrations
+# grant it table privileges and keep it off UPDATE/DELETE on the audit log.
+APP_DB_ROLE = os.environ.get("LGCLOUD_APP_DB_ROLE", "lgcloud_app")
+
+AUTH_USER_MODEL = "accounts.Staff"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "lgcloud.accounts.backends.StaffBackend",
+]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "web:login"
+
+# Lock-out (django-axes): five failures lock the account for 30 minutes.
+AXES_FAILURE_LIMIT = int(os.environ.get("LGCLOUD_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LGCLOUD_LOGIN_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+SILENCED_SYSTEM_CHECKS = [
+    # axes.W006 wants the IP in the lock-out key. We lock the account itself
+    # (username alone), which is stricter: rotating IPs or user agents gains nothing.
+    "axes.W006",
+]
+
+# Sessions and cookies.
+SESSION_COOKIE_AGE = 8 * 60 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_SECURE = not DEVELOPMENT
+CSRF_COOKIE_SECURE = not DEVELOPMENT
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEVELOPMENT:
+    SECURE_HSTS_SECONDS = int(os.environ.get("LGCLOUD_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = os.environ.get("LGCLOUD_SSL_REDIRECT", "1") == "1"
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+
+# Content-Security-Policy (django-csp): same-origin only, no inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+LANGUAGE_CODE = "ja"
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# API tokens for staff scripts and RPA.
+API_TOKEN_DEFAULT_DAYS = int(os.environ.get("LGCLOUD_API_TOKEN_DAYS", "90"))
+# Optional bearer token protecting /metrics (Prometheus scrape config sets it).
+METRICS_TOKEN = os.environ.get("LGCLOUD_METRICS_TOKEN", "")
+
+OTP_TOTP_ISSUER = "lgcloud"
+
+NINJA_PAGINATION_PER_PAGE = 50
+
+# Logs never carry request bodies or personal data; each line has the request id.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "lgcloud.core.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("LGCLOUD_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django logs 4xx/5xx with the request path only; bodies never reach logs.
+        "django.request": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,15 @@
+from django.urls import include, path
+
+from lgcloud.api import api
+from lgcloud.ops import views as ops_views
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("metrics", ops_views.metrics, name="metrics"),
+    path("", include("lgcloud.web.urls")),
+]
+
+handler404 = "lgcloud.web.views.not_found"
+handler403 = "lgcloud.web.views.forbidden"
+handler500 = "lgcloud.web.views.server_error"
