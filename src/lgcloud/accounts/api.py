@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from . import access, actions, queries
 from .auth import api_context, staff_auth
@@ -17,8 +17,7 @@ router = Router(tags=["職員"], auth=staff_auth())
 @router.get("/me", response=MeOut, summary="ログイン中の職員")
 def me(request: HttpRequest) -> Any:
     ctx = api_context(request)
-    staff = request.auth  # type: ignore[attr-defined]
-    return {**StaffOut.from_orm(staff).dict(), "permissions": sorted(ctx.permissions)}
+    return {"staff": request.auth, "permissions": sorted(ctx.permissions)}  # type: ignore[attr-defined]
 
 
 @router.get("/staff", response=list[StaffOut], summary="自団体の職員一覧")
@@ -36,7 +35,7 @@ def create_staff(request: HttpRequest, payload: StaffIn) -> Any:
     created = actions.create_staff(
         api_context(request), username=payload.username, display_name=payload.display_name, roles=payload.roles
     )
-    return 201, {**StaffOut.from_orm(created.staff).dict(), "initial_password": created.generated_password}
+    return Status(201, {"staff": created.staff, "initial_password": created.generated_password})
 
 
 @router.put("/staff/{staff_id}/roles", response=StaffOut, summary="職員のロール変更")

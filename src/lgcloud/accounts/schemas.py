@@ -20,7 +20,8 @@ class StaffOut(Schema):
         return sorted(r.value for r in obj.roles)
 
 
-class MeOut(StaffOut):
+class MeOut(Schema):
+    staff: StaffOut
     permissions: list[str]
 
 
@@ -30,7 +31,8 @@ class StaffIn(Schema):
     roles: list[Role] = Field(..., min_length=1)
 
 
-class StaffCreatedOut(StaffOut):
+class StaffCreatedOut(Schema):
+    staff: StaffOut
     initial_password: str = Field(..., description="初期パスワード（この応答でのみ表示）")
 
 

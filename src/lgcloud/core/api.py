@@ -37,6 +37,37 @@ def _django_errors(exc: DjangoValidationError) -> list[dict[str, Any]]:
     return [{"field": None, "message": m} for m in exc.messages]
 
 
+# Japanese messages for the schema errors clients meet most; others keep pydantic's text.
+_SCHEMA_MESSAGES = {
+    "missing": "必須項目です。",
+    "enum": "指定できない値です。",
+    "literal_error": "指定できない値です。",
+    "string_pattern_mismatch": "形式が正しくありません。",
+    "string_too_long": "長すぎます。",
+    "string_too_short": "短すぎます。",
+    "too_short": "件数が足りません。",
+    "int_parsing": "整数で指定してください。",
+    "bool_parsing": "true または false で指定してください。",
+    "date_from_datetime_parsing": "日付（YYYY-MM-DD）で指定してください。",
+    "date_parsing": "日付（YYYY-MM-DD）で指定してください。",
+    "greater_than_equal": "小さすぎます。",
+    "json_invalid": "JSON として読み取れません。",
+}
+
+
+def _field_error(error: dict[str, Any]) -> dict[str, Any]:
+    # loc is e.g. ("body", "payload", "roles", 0) or ("query", "page"): keep the field path.
+    parts = [str(p) for p in error.get("loc", ())][1:]
+    if parts and parts[0] == "payload":
+        parts = parts[1:]
+    kind = str(error.get("type", ""))
+    return {
+        "field": ".".join(parts) or None,
+        "message": _SCHEMA_MESSAGES.get(kind, str(error.get("msg", ""))),
+        "type": kind,
+    }
+
+
 def install_problem_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(Problem)
     def _problem(request: HttpRequest, exc: Problem) -> HttpResponse:
@@ -44,11 +75,7 @@ def install_problem_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(NinjaValidationError)
     def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e.get("loc", [])[1:]) or None, "message": e.get("msg", "")}
-            for e in exc.errors
-        ]
-        return problem_response(api, request, validation_failed(errors))
+        return problem_response(api, request, validation_failed([_field_error(e) for e in exc.errors]))
 
     @api.exception_handler(DjangoValidationError)
     def _domain_invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:

@@ -87,14 +87,33 @@ def _set_db(lg_code: str | None, platform: bool) -> None:
 
 
 @contextmanager
+def _db_scope(lg_code: str | None, platform: bool) -> Iterator[None]:
+    """A transaction, or a savepoint when nested, whose queries carry this setting, and only its queries.
+
+    At the outermost level COMMIT or ROLLBACK ends the SET LOCAL. Nested in an
+    enclosing transaction (an action calling a query, a test case), releasing the
+    savepoint would keep it for the rest of that transaction, so the enclosing
+    values are put back on the way out. On an exception nothing is put back: the
+    rollback to the savepoint undoes the SET LOCAL by itself, and a query on a
+    failed transaction would only hide the original error.
+    """
+    nested = connection.vendor == "postgresql" and (connection.in_atomic_block or not connection.get_autocommit())
+    with transaction.atomic():
+        previous = _current_db_setting() if nested else None
+        _set_db(lg_code, platform=platform)
+        yield
+        if previous is not None:
+            _set_db(previous[0] or None, platform=previous[1])
+
+
+@contextmanager
 def bound(ctx: TenantContext) -> Iterator[TenantContext]:
     """Open a transaction bound to ``ctx``'s municipality.
 
     Results must be read inside the block: on PostgreSQL a lazy queryset
     evaluated after it would run without the tenant setting and see nothing.
     """
-    with transaction.atomic():
-        _set_db(ctx.lg_code, platform=ctx.is_platform)
+    with _db_scope(ctx.lg_code, platform=ctx.is_platform):
         yield ctx
 
 
@@ -103,17 +122,11 @@ def platform_scope() -> Iterator[None]:
     """Identity look-ups made before the tenant is known (sign-in, API tokens).
 
     Only the accounts tables and the platform audit chain honour this scope;
-    residents' data never does. The previous tenant setting is restored on exit,
-    because SET LOCAL inside a savepoint outlives it.
+    residents' data never does. The previous tenant setting is restored on exit
+    (see :func:`_db_scope`).
     """
-    with transaction.atomic():
-        previous = _current_db_setting()
-        _set_db(None, platform=True)
-        try:
-            yield
-        finally:
-            if previous is not None:
-                _set_db(previous[0] or None, platform=previous[1])
+    with _db_scope(None, platform=True):
+        yield
 
 
 def _current_db_setting() -> tuple[str, bool] | None:

@@ -26,7 +26,7 @@ def create_municipality(ctx: TenantContext, **values: object) -> Municipality:
     """Register a municipality; the code's check digit is validated."""
     _require_platform_writer(ctx)
     municipality = Municipality(**values)
-    municipality.full_clean()  # raises ValidationError with Japanese messages
+    municipality.full_clean(validate_unique=False)  # Japanese messages; uniqueness is checked below
     with bound(ctx):
         if Municipality.objects.filter(lg_code=municipality.lg_code).exists():
             raise ValidationError({"lg_code": f"団体コード {municipality.lg_code} は既に登録されています。"})

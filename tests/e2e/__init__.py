@@ -1,0 +1,1 @@
+"""Browser tests: the real app on a live server, driven through Debian's Chromium."""

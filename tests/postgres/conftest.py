@@ -1,0 +1,235 @@
+"""PostgreSQL tests: a throwaway PostgreSQL 15 cluster, migrated as the owner, used as the app role.
+
+Run them on their own: ``make test-pg`` (``pytest tests/postgres -m postgres``).
+Everything under this directory is marked ``postgres``, so ``pytest -m "not postgres"``
+deselects it and no cluster is started. A session that mixes these tests with
+the SQLite ones skips these (Django's default connection can only be one engine).
+
+How the tests stay honest about transactions. pytest-django runs each
+``django_db`` test inside one transaction that is rolled back, and every
+``bound()`` inside it is a savepoint; a ``set_config(..., true)`` survives the
+release of a savepoint until the outer transaction ends. So:
+
+- the two municipalities, their staff, API tokens and audit records are
+  *committed* once per session by :func:`seed`, through the app's own actions,
+  connected as the app role (no test transaction is open at that point);
+- the raw-SQL tests use their own psycopg connections (:func:`app_db`,
+  :func:`owner_db`, :func:`superuser_db`), open explicit transactions, and set
+  (or deliberately do not set) the tenant setting themselves; the superuser
+  connection, outside RLS, is the ground truth they compare with;
+- the Django tests (pages, API, queries) run in pytest-django's rolled-back
+  transaction against the committed seed; every query function sets its own
+  tenant on entry, and tests that look at the setting itself check it explicitly;
+- the pooled-connection test uses :func:`autocommit_db`: Django's connection
+  with no test transaction around it, so ``bound()`` really commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+import psycopg
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from pytest_django import DjangoDbBlocker
+
+from lgcloud.accounts.actions import create_api_token, create_staff
+from lgcloud.accounts.models import Staff
+from lgcloud.core.permissions import Role
+from lgcloud.core.tenancy import PLATFORM_SETTING, TENANT_SETTING, TenantContext, platform_scope
+from lgcloud.municipalities.actions import create_municipality, shipped_rows
+from tests.pg_cluster import LgcloudDatabase, PgCluster, create_lgcloud_database, throwaway_cluster
+
+HERE = Path(__file__).resolve().parent
+CHIYODA = "131016"  # municipality A
+SHINJUKU = "131041"  # municipality B
+PASSWORD = "correct-horse-battery-staple"
+STAFF_BACKEND = "lgcloud.accounts.backends.StaffBackend"
+
+RawConnection = psycopg.Connection[tuple[Any, ...]]
+
+
+def _in_this_package(item: pytest.Item) -> bool:
+    return HERE in Path(item.path).resolve().parents
+
+
+# tryfirst: the marker must be on the items before `-m` deselects by it.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _in_this_package(item):
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(request: pytest.FixtureRequest) -> Iterator[PgCluster]:
+    if not all(_in_this_package(item) for item in request.session.items):
+        pytest.skip("PostgreSQL tests run in a session of their own: make test-pg (pytest tests/postgres -m postgres)")
+    with throwaway_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_cluster: PgCluster) -> LgcloudDatabase:
+    return create_lgcloud_database(pg_cluster, "lgcloud_test")
+
+
+def _use_database(url: str) -> None:
+    """Point Django's default connection at ``url`` (any engine), dropping the old connection."""
+    connections["default"].close()
+    settings.DATABASES["default"] = dj_database_url.parse(url)
+    # The handler caches its configured settings and the wrapper object, whose
+    # class belongs to the old engine (SQLite); forget both so the next access
+    # builds a PostgreSQL wrapper from the new settings.
+    connections.__dict__.pop("settings", None)
+    connections._settings = None  # type: ignore[attr-defined]
+    with suppress(AttributeError):
+        del connections["default"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(pg_database: LgcloudDatabase, django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
+    """Replaces pytest-django's: the database exists already; migrate it as the owner, then use the app role.
+
+    Django's test-database machinery (create, flush, destroy) is never called.
+    """
+    original = settings.DATABASES["default"]
+    with django_db_blocker.unblock():
+        _use_database(pg_database.owner_url)
+        call_command("migrate", interactive=False, verbosity=0)  # runs EnableTenantRLS and grant_app_role
+        _use_database(pg_database.app_url)
+    yield
+    with django_db_blocker.unblock():
+        connections["default"].close()
+        _use_database("sqlite://:memory:")
+    settings.DATABASES["default"] = original
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One municipality's seeded staff. Usernames are the same in both; display names are not."""
+
+    lg_code: str
+    name: str
+    admin_id: int  # municipal_admin: needs MFA
+    auditor_id: int
+    counter_id: int
+    admin_device: str  # persistent id of the admin's confirmed TOTP device
+    admin_token: str  # the admin's raw personal API token
+
+
+@dataclass(frozen=True)
+class Seed:
+    a: Tenant
+    b: Tenant
+    operator_id: int
+
+
+def _seed_tenant(row: dict[str, str]) -> Tenant:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    fields = {k: row[k] for k in ("lg_code", "name", "name_kana", "prefecture_code", "prefecture", "county", "kind")}
+    create_municipality(
+        TenantContext.system(None, purpose="test.seed"), **fields, kyuchi=row["kyuchi"], on_platform=True
+    )
+    ctx = TenantContext.system(row["lg_code"], purpose="test.seed")
+
+    def staff(username: str, role: Role) -> int:
+        display = f"{row['name']} {username}"
+        return int(create_staff(ctx, username=username, display_name=display, roles=[role], password=PASSWORD).staff.pk)
+
+    admin_id = staff("kanri", Role.MUNICIPAL_ADMIN)
+    auditor_id = staff("kansa", Role.AUDITOR)
+    counter_id = staff("madoguchi", Role.COUNTER)
+    # The TOTP device table is not a tenant table (no municipality column).
+    device = TOTPDevice.objects.create(user_id=admin_id, name="test", confirmed=True)
+    token = create_api_token(ctx, admin_id, name="test").raw
+    return Tenant(row["lg_code"], row["name"], admin_id, auditor_id, counter_id, device.persistent_id, token)
+
+
+@pytest.fixture(scope="session")
+def seed(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Seed:
+    """Two municipalities with staff, tokens and audit records, committed through the actions as the app role."""
+    rows = {r["lg_code"]: r for r in shipped_rows()}
+    with django_db_blocker.unblock():
+        assert not connections["default"].in_atomic_block  # so every action below commits
+        a = _seed_tenant(rows[CHIYODA])
+        b = _seed_tenant(rows[SHINJUKU])
+        operator = create_staff(
+            TenantContext.system(None, purpose="test.seed"),
+            username="unyo",
+            display_name="運用 担当",
+            roles=[Role.OPERATOR],
+            password=PASSWORD,
+        ).staff
+    return Seed(a=a, b=b, operator_id=int(operator.pk))
+
+
+@pytest.fixture
+def autocommit_db(seed: Seed, django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
+    """Django's connection with no test transaction around it: ``bound()`` commits for real.
+
+    Tests using it must leave no rows behind (the seed is shared by the session).
+    """
+    with django_db_blocker.unblock():
+        connection = connections["default"]
+        assert connection.get_autocommit() and not connection.in_atomic_block
+        yield
+        connection.close()
+
+
+@pytest.fixture
+def superuser_db(pg_database: LgcloudDatabase, seed: Seed) -> Iterator[RawConnection]:
+    """A superuser connection: outside RLS, the ground truth the tests compare with."""
+    with psycopg.connect(pg_database.superuser_url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def owner_db(pg_database: LgcloudDatabase, seed: Seed) -> Iterator[RawConnection]:
+    with psycopg.connect(pg_database.owner_url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def app_db(pg_database: LgcloudDatabase, seed: Seed) -> Iterator[RawConnection]:
+    """A fresh connection as the app role, as a pooled worker would hold: no tenant setting yet."""
+    with psycopg.connect(pg_database.app_url, autocommit=True) as conn:
+        yield conn
+
+
+@contextmanager
+def as_tenant(conn: RawConnection, lg_code: str) -> Iterator[RawConnection]:
+    """One transaction with the tenant setting for ``lg_code`` and the platform flag off; rolled back."""
+    with conn.transaction(force_rollback=True):
+        conn.execute(
+            "SELECT set_config(%s, %s, true), set_config(%s, '', true)",
+            [TENANT_SETTING, lg_code, PLATFORM_SETTING],
+        )
+        yield conn
+
+
+def sign_in(client: Client, staff_id: int, *, device: str | None = None) -> Client:
+    """Sign ``client`` in as a member of staff; with ``device``, also past the second factor.
+
+    force_login fires Django's update_last_login, an UPDATE of the staff row made
+    outside any tenant scope; the platform scope lets it through (see
+    test_app.py::test_sign_in_through_the_login_page for the real page).
+    """
+    with platform_scope():
+        staff = Staff.objects.get(pk=staff_id)
+        client.force_login(staff, backend=STAFF_BACKEND)
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device
+        session.save()
+    return client

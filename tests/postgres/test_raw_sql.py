@@ -1,0 +1,149 @@
+"""The database wall on its own: raw SQL as the app role, for every tenant table the catalog lists.
+
+No application code runs here, so these hold even for a query that forgets its
+tenant filter. Each write is made in a transaction that is rolled back, so a
+broken wall cannot spoil the session's data for the other tests.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from lgcloud.audit.models import AuditRecord
+from lgcloud.core.postgres import APPEND_ONLY_TABLES
+from lgcloud.core.tenancy import PLATFORM_SETTING, TENANT_SETTING
+
+from .catalog import TENANT_COLUMN, rows_by_municipality, tenant_tables, total_rows
+from .conftest import CHIYODA, SHINJUKU, RawConnection, as_tenant
+
+A, B = CHIYODA, SHINJUKU
+IDENTITY_TABLES = {"accounts_staff", "accounts_staffrole", "accounts_apitoken"}
+AUDIT_TABLES = {"audit_auditrecord", "audit_auditchainhead"}
+RLS_VIOLATION = "new row violates row-level security policy"
+
+
+@pytest.fixture
+def truth(superuser_db: RawConnection) -> dict[str, dict[str | None, int]]:
+    """Rows per municipality in every tenant table, counted by the superuser (outside RLS)."""
+    counts = {table: rows_by_municipality(superuser_db, table) for table in tenant_tables(superuser_db)}
+    # Both municipalities have rows in every tenant table, so "sees none of B's" is never vacuous.
+    empty = {table: c for table, c in counts.items() if not (c.get(A) and c.get(B))}
+    assert not empty, f"the seed left tenant tables without rows of both municipalities: {empty}"
+    return counts
+
+
+def test_each_municipality_sees_exactly_its_own_rows(app_db: RawConnection, truth: dict[str, dict]) -> None:
+    wrong = {}
+    for me in (A, B):
+        with as_tenant(app_db, me):
+            for table, counts in truth.items():
+                seen = rows_by_municipality(app_db, table)
+                if seen != {me: counts[me]}:
+                    wrong[(me, table)] = seen
+    assert wrong == {}
+
+
+def test_without_the_tenant_setting_no_tenant_row_is_visible(app_db: RawConnection, truth: dict[str, dict]) -> None:
+    def visible() -> dict[str, int]:
+        return {table: n for table in truth if (n := total_rows(app_db, table))}
+
+    # A fresh connection has never set it: current_setting(..., true) is NULL.
+    row = app_db.execute("SELECT current_setting(%s, true), current_setting(%s, true)", [TENANT_SETTING, PLATFORM_SETTING])
+    assert row.fetchone() == (None, None)
+    assert visible() == {}
+    # After a transaction that set it, it has reverted to ''.
+    with as_tenant(app_db, A):
+        assert visible()
+    row = app_db.execute("SELECT current_setting(%s, true), current_setting(%s, true)", [TENANT_SETTING, PLATFORM_SETTING])
+    assert row.fetchone() == ("", "")
+    assert visible() == {}
+    # Set to a municipality that does not exist, or to something that is not a code.
+    for value in ("999999", "' OR '1'='1", "%"):
+        with as_tenant(app_db, value):
+            assert visible() == {}
+
+
+def test_the_platform_flag_opens_identity_tables_and_the_platform_chain_only(
+    app_db: RawConnection, truth: dict[str, dict]
+) -> None:
+    """Sign-in needs staff rows before the tenant is known; nothing else may open to it."""
+    wrong = {}
+    with app_db.transaction(force_rollback=True):
+        app_db.execute("SELECT set_config(%s, 'on', true)", [PLATFORM_SETTING])
+        for table, counts in truth.items():
+            if table in IDENTITY_TABLES:
+                expected = counts
+            elif table in AUDIT_TABLES:
+                expected = {None: counts[None]} if counts.get(None) else {}
+            else:
+                expected = {}  # residents' data and everything added later: never by the platform flag
+            seen = rows_by_municipality(app_db, table)
+            if seen != expected:
+                wrong[table] = seen
+    assert wrong == {}
+
+
+def _insertable_columns(conn: RawConnection, table: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0"
+        " AND NOT attisdropped AND attidentity = '' AND attgenerated = '' ORDER BY attnum",
+        [table],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def test_a_municipality_cannot_insert_rows_for_another(app_db: RawConnection, truth: dict[str, dict]) -> None:
+    for table in truth:
+        columns = _insertable_columns(app_db, table)
+        # A copy of one of A's own rows, relabelled as B's. RLS checks the new row
+        # before any unique constraint, so copying keys does not get in the way.
+        values = [sql.Literal(B) if c == TENANT_COLUMN else sql.Identifier(c) for c in columns]
+        statement = sql.SQL("INSERT INTO {t} ({cols}) SELECT {vals} FROM {t} WHERE {key} = {a} LIMIT 1").format(
+            t=sql.Identifier(table),
+            cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
+            vals=sql.SQL(", ").join(values),
+            key=sql.Identifier(TENANT_COLUMN),
+            a=sql.Literal(A),
+        )
+        with as_tenant(app_db, A), pytest.raises(psycopg.errors.InsufficientPrivilege, match=RLS_VIOLATION):
+            app_db.execute(statement)
+
+
+def test_a_municipality_cannot_update_or_delete_anothers_rows(
+    app_db: RawConnection, superuser_db: RawConnection, truth: dict[str, dict]
+) -> None:
+    key = sql.Identifier(TENANT_COLUMN)
+    for table in sorted(set(truth) - APPEND_ONLY_TABLES):
+        t = sql.Identifier(table)
+        with as_tenant(app_db, A):
+            touch = sql.SQL("UPDATE {t} SET {k} = {k} WHERE {k} = %s").format(t=t, k=key)
+            assert app_db.execute(touch, [B]).rowcount == 0, table
+            assert app_db.execute(sql.SQL("DELETE FROM {t} WHERE {k} = %s").format(t=t, k=key), [B]).rowcount == 0
+            # Without any filter, only A's own rows are touched.
+            everything = sql.SQL("UPDATE {t} SET {k} = {k}").format(t=t, k=key)
+            assert app_db.execute(everything).rowcount == truth[table][A], table
+        # Moving one of A's rows over to B is refused as well.
+        move = sql.SQL("UPDATE {t} SET {k} = %s WHERE {k} = %s").format(t=t, k=key)
+        with as_tenant(app_db, A), pytest.raises(psycopg.errors.InsufficientPrivilege, match=RLS_VIOLATION):
+            app_db.execute(move, [B, A])
+    assert {table: rows_by_municipality(superuser_db, table) for table in truth} == truth
+
+
+AUDIT = AuditRecord._meta.db_table
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        f"UPDATE {AUDIT} SET action = 'tampered' WHERE municipality_id = %(own)s",
+        f"UPDATE {AUDIT} SET action = 'tampered' WHERE municipality_id = %(other)s",
+        f"DELETE FROM {AUDIT} WHERE municipality_id = %(own)s",
+        f"DELETE FROM {AUDIT}",
+        f"TRUNCATE {AUDIT}",
+    ],
+)
+def test_the_app_role_cannot_rewrite_the_audit_log(app_db: RawConnection, statement: str) -> None:
+    with as_tenant(app_db, A), pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+        app_db.execute(statement, {"own": A, "other": B} if "%(" in statement else None)
