@@ -66,8 +66,12 @@ def test_demo_passwords_sign_in(twice: tuple[Path, str, str]) -> None:
         "from lgcloud.accounts.backends import StaffBackend;"
         f"print(StaffBackend().authenticate(None, username='{line[1]}/{line[2]}', password='{line[4]}') is not None)"
     )
-    env = {**os.environ, "LGCLOUD_ENV": "development", "LGCLOUD_VAR_DIR": str(var),
-           "DJANGO_SETTINGS_MODULE": "lgcloud.settings"}
+    env = {
+        **os.environ,
+        "LGCLOUD_ENV": "development",
+        "LGCLOUD_VAR_DIR": str(var),
+        "DJANGO_SETTINGS_MODULE": "lgcloud.settings",
+    }
     env.pop("LGCLOUD_DATABASE_URL", None)
     python = str(Path(LGCLOUD).parent / "python")
     out = subprocess.run([python, "-c", code], env=env, capture_output=True, text=True, timeout=120)
@@ -81,8 +85,12 @@ def test_audit_chains_verify_after_setup(twice: tuple[Path, str, str]) -> None:
 
 def test_database_url_override(tmp_path: Path) -> None:
     target = tmp_path / "other.sqlite3"
-    env = {**os.environ, "LGCLOUD_ENV": "development", "LGCLOUD_VAR_DIR": str(tmp_path / "var"),
-           "LGCLOUD_DATABASE_URL": f"sqlite:///{target}"}
+    env = {
+        **os.environ,
+        "LGCLOUD_ENV": "development",
+        "LGCLOUD_VAR_DIR": str(tmp_path / "var"),
+        "LGCLOUD_DATABASE_URL": f"sqlite:///{target}",
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run([LGCLOUD, "migrate", "--no-input"], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
@@ -91,8 +99,13 @@ def test_database_url_override(tmp_path: Path) -> None:
 
 
 def test_demo_refuses_production_settings(tmp_path: Path) -> None:
-    env = {**os.environ, "LGCLOUD_ENV": "production", "LGCLOUD_SECRET_KEY": "k" * 50,
-           "LGCLOUD_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "LGCLOUD_VAR_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "LGCLOUD_ENV": "production",
+        "LGCLOUD_SECRET_KEY": "k" * 50,
+        "LGCLOUD_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "LGCLOUD_VAR_DIR": str(tmp_path),
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run([LGCLOUD, "demo"], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0

@@ -81,8 +81,7 @@ def test_operators_sign_in_with_an_empty_code_and_totp(client: Client, make_staf
     assert _login(client, "", "unyo")["Location"] == "/login/mfa/"
 
 
-def test_session_and_csrf_cookies_are_httponly_and_samesite(client: Client, make_staff: StaffFactory,
-                                                            settings) -> None:  # type: ignore[no-untyped-def]
+def test_session_and_csrf_cookies_are_httponly_and_samesite(client: Client, make_staff: StaffFactory, settings) -> None:  # type: ignore[no-untyped-def]
     make_staff("131016", "madoguchi", Role.COUNTER)
     response = _login(client, "131016", "madoguchi")
     session = response.cookies["sessionid"]
@@ -99,8 +98,13 @@ def test_production_settings_mark_cookies_secure_and_send_hsts() -> None:
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0, s.DEBUG)"
     )
-    env = {**os.environ, "LGCLOUD_ENV": "production", "LGCLOUD_SECRET_KEY": "x" * 50,
-           "DJANGO_SETTINGS_MODULE": "lgcloud.settings", "LGCLOUD_DATABASE_URL": "sqlite:///:memory:"}
+    env = {
+        **os.environ,
+        "LGCLOUD_ENV": "production",
+        "LGCLOUD_SECRET_KEY": "x" * 50,
+        "DJANGO_SETTINGS_MODULE": "lgcloud.settings",
+        "LGCLOUD_DATABASE_URL": "sqlite:///:memory:",
+    }
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["True", "True", "True", "False"], out.stderr
 
@@ -113,8 +117,9 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     env = {**os.environ, "LGCLOUD_ENV": "production", "LGCLOUD_DATABASE_URL": "sqlite:///:memory:"}
     env.pop("LGCLOUD_SECRET_KEY", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    out = subprocess.run([sys.executable, "-m", "lgcloud", "check"], env=env, capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "lgcloud", "check"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 2
     assert "LGCLOUD_SECRET_KEY を設定してください" in out.stderr
 
@@ -140,8 +145,9 @@ def test_the_api_session_needs_csrf_for_writes(make_staff: StaffFactory) -> None
 
     admin = make_staff("131016", "kanri", Role.MUNICIPAL_ADMIN)
     client = signed_in(Client(enforce_csrf_checks=True), admin)
-    response = client.post("/api/v1/staff", {"username": "x1", "display_name": "x", "roles": ["counter"]},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/staff", {"username": "x1", "display_name": "x", "roles": ["counter"]}, content_type="application/json"
+    )
     assert response.status_code in (401, 403)
 
 

@@ -82,8 +82,18 @@ def test_the_last_municipal_admin_cannot_be_removed(make_staff: StaffFactory) ->
 
 def test_create_staff_command_generates_and_prints_a_password(tokyo: list[str]) -> None:
     out = StringIO()
-    call_command("create_staff", "--municipality", "131016", "--username", "suzuki", "--role", "counter",
-                 "--role", "auditor", stdout=out)
+    call_command(
+        "create_staff",
+        "--municipality",
+        "131016",
+        "--username",
+        "suzuki",
+        "--role",
+        "counter",
+        "--role",
+        "auditor",
+        stdout=out,
+    )
     printed = out.getvalue()
     assert "作成しました: 131016/suzuki（counter, auditor）" in printed
     password = printed.split("初期パスワード: ")[1].strip()
@@ -95,8 +105,17 @@ def test_create_staff_command_generates_and_prints_a_password(tokyo: list[str]) 
 def test_create_staff_command_reads_the_password_from_stdin(tokyo: list[str], monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(sys, "stdin", io.StringIO("a-long-enough-passphrase\n"))
     out = StringIO()
-    call_command("create_staff", "--municipality", "131041", "--username", "sato", "--role", "municipal_admin",
-                 "--password-stdin", stdout=out)
+    call_command(
+        "create_staff",
+        "--municipality",
+        "131041",
+        "--username",
+        "sato",
+        "--role",
+        "municipal_admin",
+        "--password-stdin",
+        stdout=out,
+    )
     assert "初期パスワード" not in out.getvalue()
     assert Staff.objects.get(login_id="131041/sato").check_password("a-long-enough-passphrase")
 

@@ -50,8 +50,9 @@ def test_dead_tokens_are_refused(make_staff: StaffFactory, how: str) -> None:
     if how == "expired":
         ApiToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     elif how == "revoked":
-        ctx = TenantContext(lg_code="131016", actor_id=staff_id, actor_name="robot",
-                            roles=frozenset({Role.COUNTER}), purpose="test")
+        ctx = TenantContext(
+            lg_code="131016", actor_id=staff_id, actor_name="robot", roles=frozenset({Role.COUNTER}), purpose="test"
+        )
         revoke_api_token(ctx, ApiToken.objects.get().pk)
     elif how == "deactivated":
         from lgcloud.accounts.models import Staff
@@ -78,8 +79,7 @@ def test_ambiguous_usernames_need_the_municipality(make_staff: StaffFactory) -> 
     with pytest.raises(CommandError, match="--municipality"):
         call_command("create_api_token", "--username", "robot", stdout=StringIO())
     out = StringIO()
-    call_command("create_api_token", "--username", "robot", "--municipality", "131041", stdout=out,
-                 stderr=StringIO())
+    call_command("create_api_token", "--username", "robot", "--municipality", "131041", stdout=out, stderr=StringIO())
     assert ApiToken.objects.get().municipality_id == "131041"
 
 

@@ -16,15 +16,23 @@ pytestmark = pytest.mark.django_db
 
 
 def _ctx(lg_code: str | None) -> TenantContext:
-    return TenantContext(lg_code=lg_code, actor_id=7, actor_name="監査 太郎", roles=frozenset({Role.COUNTER}),
-                         purpose="test", request_id="req-0001")
+    return TenantContext(
+        lg_code=lg_code,
+        actor_id=7,
+        actor_name="監査 太郎",
+        roles=frozenset({Role.COUNTER}),
+        purpose="test",
+        request_id="req-0001",
+    )
 
 
 def _fill(lg_code: str, n: int) -> list[AuditRecord]:
     ctx = _ctx(lg_code)
     with bound(ctx):
-        return [record(ctx, "registry.person.viewed", subject_type="person", subject_id=f"A{i}",
-                       fields=["name", "address"]) for i in range(n)]
+        return [
+            record(ctx, "registry.person.viewed", subject_type="person", subject_id=f"A{i}", fields=["name", "address"])
+            for i in range(n)
+        ]
 
 
 def test_records_form_a_chain_per_municipality(tokyo: list[str]) -> None:
@@ -105,10 +113,19 @@ def test_a_recomputed_hash_still_breaks_the_link(tokyo: list[str]) -> None:
     target = AuditRecord.objects.get(pk=records[1].pk)
     target.actor_name = "別人"
     new_hash = record_hash(
-        chain=target.chain, seq=target.seq, occurred_at=target.occurred_at, actor_id=target.actor_id,
-        actor_name=target.actor_name, actor_role=target.actor_role, purpose=target.purpose, action=target.action,
-        subject_type=target.subject_type, subject_id=target.subject_id, fields=target.fields,
-        request_id=target.request_id, prev_hash=target.prev_hash,
+        chain=target.chain,
+        seq=target.seq,
+        occurred_at=target.occurred_at,
+        actor_id=target.actor_id,
+        actor_name=target.actor_name,
+        actor_role=target.actor_role,
+        purpose=target.purpose,
+        action=target.action,
+        subject_type=target.subject_type,
+        subject_id=target.subject_id,
+        fields=target.fields,
+        request_id=target.request_id,
+        prev_hash=target.prev_hash,
     )
     _tamper("UPDATE audit_auditrecord SET actor_name = %s, hash = %s WHERE id = %s", ["別人", new_hash, target.pk])
     assert "prev_hash" in _verify_fails_at("131016", 3)

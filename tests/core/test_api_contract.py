@@ -15,8 +15,14 @@ def test_openapi_document_and_docs_page(client: Client) -> None:
     schema = client.get("/api/v1/openapi.json").json()
     assert schema["info"]["title"] == "lgcloud API"
     paths = schema["paths"]
-    for path in ("/api/v1/municipalities", "/api/v1/municipalities/{lg_code}", "/api/v1/me", "/api/v1/staff",
-                 "/api/v1/staff/{staff_id}", "/api/v1/audit/records"):
+    for path in (
+        "/api/v1/municipalities",
+        "/api/v1/municipalities/{lg_code}",
+        "/api/v1/me",
+        "/api/v1/staff",
+        "/api/v1/staff/{staff_id}",
+        "/api/v1/audit/records",
+    ):
         assert path in paths
     lg_code = paths["/api/v1/municipalities/{lg_code}"]["get"]["parameters"][0]
     assert lg_code["schema"]["pattern"] == "^[0-9]{6}$"
@@ -29,8 +35,11 @@ def test_openapi_document_and_docs_page(client: Client) -> None:
 def test_validation_errors_are_problem_json_with_fields(make_staff: StaffFactory) -> None:
     client = signed_in(Client(), make_staff("131016", "kanri", Role.MUNICIPAL_ADMIN))
     before = (Staff.objects.count(), AuditRecord.objects.count())
-    response = client.post("/api/v1/staff", {"username": "ok-name", "display_name": "x", "roles": ["boss"]},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/staff",
+        {"username": "ok-name", "display_name": "x", "roles": ["boss"]},
+        content_type="application/json",
+    )
     assert response.status_code == 422
     body = response.json()
     assert response["Content-Type"] == "application/problem+json"
@@ -43,8 +52,11 @@ def test_validation_errors_are_problem_json_with_fields(make_staff: StaffFactory
 def test_domain_errors_are_problem_json_and_write_nothing(make_staff: StaffFactory) -> None:
     client = signed_in(Client(), make_staff("131016", "kanri", Role.MUNICIPAL_ADMIN))
     before = (Staff.objects.count(), AuditRecord.objects.count())
-    response = client.post("/api/v1/staff", {"username": "BAD NAME", "display_name": "x", "roles": ["counter"]},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/staff",
+        {"username": "BAD NAME", "display_name": "x", "roles": ["counter"]},
+        content_type="application/json",
+    )
     assert response.status_code == 422
     errors = response.json()["errors"]
     assert errors[0]["field"] == "username"
@@ -61,8 +73,11 @@ def test_a_failure_after_the_first_write_rolls_everything_back(make_staff: Staff
         raise RuntimeError("disk full")
 
     monkeypatch.setattr("lgcloud.accounts.models.StaffRole.objects.bulk_create", explode)
-    response = client.post("/api/v1/staff", {"username": "newbie", "display_name": "x", "roles": ["counter"]},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/staff",
+        {"username": "newbie", "display_name": "x", "roles": ["counter"]},
+        content_type="application/json",
+    )
     assert response.status_code == 500
     body = response.json()
     assert body["code"] == "internal_error"

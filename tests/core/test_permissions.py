@@ -19,7 +19,13 @@ def test_every_role_has_a_japanese_label_and_known_permissions() -> None:
 
 def test_required_role_identifiers_exist() -> None:
     assert {r.value for r in Role} >= {
-        "counter", "registry_clerk", "tax_clerk", "welfare_clerk", "auditor", "municipal_admin", "operator",
+        "counter",
+        "registry_clerk",
+        "tax_clerk",
+        "welfare_clerk",
+        "auditor",
+        "municipal_admin",
+        "operator",
     }
 
 
@@ -52,5 +58,5 @@ def test_permissions_for_is_the_union() -> None:
 
 def test_parse_role_lists_the_choices_in_japanese() -> None:
     assert parse_role("auditor") is Role.AUDITOR
-    with pytest.raises(ValueError, match="ロール 'clerk' はありません.*registry_clerk（住民記録担当）"):
+    with pytest.raises(ValueError, match=r"ロール 'clerk' はありません.*registry_clerk（住民記録担当）"):
         parse_role("clerk")

@@ -21,11 +21,14 @@ def test_regions_outside_japan_are_refused(region: str) -> None:
 
 
 def _lgcloud(*args: str, region: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LGCLOUD_STORAGE_REGION": region, "LGCLOUD_ENV": "development",
-           "LGCLOUD_DATABASE_URL": "sqlite:///:memory:"}
+    env = {
+        **os.environ,
+        "LGCLOUD_STORAGE_REGION": region,
+        "LGCLOUD_ENV": "development",
+        "LGCLOUD_DATABASE_URL": "sqlite:///:memory:",
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run([sys.executable, "-m", "lgcloud", *args], env=env, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run([sys.executable, "-m", "lgcloud", *args], env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_lgcloud_check_refuses_a_foreign_region_with_a_clear_message() -> None:
@@ -45,5 +48,5 @@ def test_the_system_check_reports_a_region_changed_after_start(settings) -> None
     settings.STORAGE_REGION = "us-west-2"
     from django.core.management.base import SystemCheckError
 
-    with pytest.raises(SystemCheckError, match="lgcloud.E001"):
+    with pytest.raises(SystemCheckError, match=r"lgcloud\.E001"):
         call_command("check")

@@ -21,8 +21,14 @@ def test_signed_in_staff_list_municipalities(make_staff: StaffFactory, login_as,
     body = response.json()
     assert len(body) == 62
     assert body[0] == {
-        "lg_code": "131016", "name": "千代田区", "name_kana": "チヨダク", "prefecture": "東京都",
-        "kind": "special_ward", "kind_label": "特別区", "kyuchi": "1-1", "on_platform": False,
+        "lg_code": "131016",
+        "name": "千代田区",
+        "name_kana": "チヨダク",
+        "prefecture": "東京都",
+        "kind": "special_ward",
+        "kind_label": "特別区",
+        "kyuchi": "1-1",
+        "on_platform": False,
     }
     one = client.get("/api/v1/municipalities/132012").json()
     assert (one["name"], one["kind_label"]) == ("八王子市", "市")

@@ -84,8 +84,15 @@ def test_dry_run_writes_nothing() -> None:
 def test_create_refuses_an_invalid_code_with_a_clear_message() -> None:
     ctx = TenantContext.system(None, purpose="test")
     with pytest.raises(ValidationError) as exc:
-        create_municipality(ctx, lg_code="131017", name="千代田区", name_kana="チヨダク",
-                            prefecture_code="13", prefecture="東京都", kind="special_ward")
+        create_municipality(
+            ctx,
+            lg_code="131017",
+            name="千代田区",
+            name_kana="チヨダク",
+            prefecture_code="13",
+            prefecture="東京都",
+            kind="special_ward",
+        )
     assert "団体コード 131017 の検査数字（6桁目）が正しくありません。正しくは 131016 です。" in exc.value.messages
     assert not Municipality.objects.exists()
 
@@ -93,8 +100,15 @@ def test_create_refuses_an_invalid_code_with_a_clear_message() -> None:
 def test_create_refuses_a_duplicate(tokyo: list[str]) -> None:
     ctx = TenantContext.system(None, purpose="test")
     with pytest.raises(ValidationError, match="既に登録されています"):
-        create_municipality(ctx, lg_code="131016", name="千代田区", name_kana="チヨダク",
-                            prefecture_code="13", prefecture="東京都", kind="special_ward")
+        create_municipality(
+            ctx,
+            lg_code="131016",
+            name="千代田区",
+            name_kana="チヨダク",
+            prefecture_code="13",
+            prefecture="東京都",
+            kind="special_ward",
+        )
 
 
 def test_only_the_operator_may_write(tokyo: list[str]) -> None:
@@ -102,7 +116,8 @@ def test_only_the_operator_may_write(tokyo: list[str]) -> None:
 
     from lgcloud.core.permissions import Role
 
-    clerk = TenantContext(lg_code="131016", actor_id=1, actor_name="x", roles=frozenset({Role.MUNICIPAL_ADMIN}),
-                          purpose="test")
+    clerk = TenantContext(
+        lg_code="131016", actor_id=1, actor_name="x", roles=frozenset({Role.MUNICIPAL_ADMIN}), purpose="test"
+    )
     with pytest.raises(PermissionDenied):
         load_municipalities(clerk, shipped_rows()[:1])

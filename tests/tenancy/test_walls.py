@@ -14,8 +14,8 @@ from django.test import Client
 
 from lgcloud.accounts import access, queries
 from lgcloud.accounts.actions import create_api_token, create_staff
-from lgcloud.accounts.models import ApiToken, Staff
 from lgcloud.accounts.context import context_for
+from lgcloud.accounts.models import ApiToken, Staff
 from lgcloud.audit.models import AuditRecord
 from lgcloud.audit.queries import AuditFilter, search_audit_log
 from lgcloud.core.permissions import Role
@@ -89,8 +89,9 @@ def test_api_lists_and_changes_only_the_own_municipality(two: dict[str, Staff]) 
     assert usernames == {"admin", "auditor"}
     ids = {s["id"] for s in client.get("/api/v1/staff").json()}
     assert ids == {two["a_admin"].pk, two["a_auditor"].pk}
-    changed = client.put(f"/api/v1/staff/{two['b_clerk'].pk}/roles", {"roles": ["auditor"]},
-                         content_type="application/json")
+    changed = client.put(
+        f"/api/v1/staff/{two['b_clerk'].pk}/roles", {"roles": ["auditor"]}, content_type="application/json"
+    )
     assert changed.status_code == 404
     assert Staff.objects.get(pk=two["b_clerk"].pk).roles == {Role.COUNTER}
 
@@ -98,8 +99,11 @@ def test_api_lists_and_changes_only_the_own_municipality(two: dict[str, Staff]) 
 def test_a_new_account_lands_in_the_callers_municipality_only(two: dict[str, Staff]) -> None:
     client = signed_in(Client(), two["a_admin"])
     # The username exists in B: creating it in A must neither fail nor reveal that.
-    created = client.post("/api/v1/staff", {"username": "clerk", "display_name": "窓口", "roles": ["counter"]},
-                          content_type="application/json")
+    created = client.post(
+        "/api/v1/staff",
+        {"username": "clerk", "display_name": "窓口", "roles": ["counter"]},
+        content_type="application/json",
+    )
     assert created.status_code == 201
     assert created.json()["staff"]["lg_code"] == A
     assert Staff.objects.filter(username="clerk").count() == 2
@@ -141,8 +145,9 @@ def test_tokens_of_another_municipality_cannot_be_revoked(two: dict[str, Staff])
 def test_actions_cannot_write_into_another_municipality(two: dict[str, Staff]) -> None:
     """A context for A always writes A's rows, whatever ids are passed in."""
     ctx_a = TenantContext.system(A, "test")
-    created = create_staff(ctx_a, username="newbie", display_name="新人", roles=[Role.COUNTER],
-                           password="another-long-password").staff
+    created = create_staff(
+        ctx_a, username="newbie", display_name="新人", roles=[Role.COUNTER], password="another-long-password"
+    ).staff
     assert created.municipality_id == A
     from lgcloud.accounts.actions import set_staff_active
 
@@ -156,3 +161,15 @@ def test_operators_do_not_see_municipal_staff(make_staff: StaffFactory, two: dic
     assert client.get(f"/api/v1/staff/{two['b_clerk'].pk}").status_code == 404
     assert client.get("/staff/").status_code == 403
     assert client.get("/audit/").status_code == 403
+
+
+def test_reads_of_staff_records_are_audited(two: dict[str, Staff]) -> None:
+    client = signed_in(Client(), two["a_admin"])
+    client.get(f"/api/v1/staff/{two['a_auditor'].pk}")
+    client.get("/staff/")
+    viewed = AuditRecord.objects.filter(action="accounts.staff.viewed", municipality_id=A)
+    assert viewed.filter(subject_id=str(two["a_auditor"].pk), actor_id=two["a_admin"].pk).exists()
+    assert AuditRecord.objects.filter(action="accounts.staff.listed", municipality_id=A).exists()
+    # A refused read of another municipality's record leaves no trace in either chain.
+    client.get(f"/api/v1/staff/{two['b_clerk'].pk}")
+    assert not AuditRecord.objects.filter(action="accounts.staff.viewed", subject_id=str(two["b_clerk"].pk)).exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
+from lgcloud.audit.actions import record
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .models import Staff
@@ -20,4 +21,12 @@ def get_staff_for_management(ctx: TenantContext, staff_id: int) -> Staff:
         )
         if staff is None or not ctx.has("municipal:staff:read"):
             raise Http404("職員が見つかりません。")
+        # Reads of personal data are audited like writes.
+        record(
+            ctx,
+            "accounts.staff.viewed",
+            subject_type="staff",
+            subject_id=staff.pk,
+            fields=["username", "display_name", "roles", "is_active"],
+        )
         return staff

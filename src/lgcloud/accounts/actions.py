@@ -18,8 +18,8 @@ from lgcloud.audit.actions import record
 from lgcloud.core.permissions import MUNICIPAL_ROLES, PLATFORM_ROLES, Role
 from lgcloud.core.tenancy import TenantContext, bound, platform_scope
 
-from .identifiers import make_login_id
-from .models import ApiToken, Staff, StaffRole, username_validator
+from .identifiers import make_login_id, username_validator
+from .models import ApiToken, Staff, StaffRole
 
 TOKEN_PREFIX = "lgc_"  # noqa: S105  (a public prefix that marks lgcloud tokens, not a secret)
 
@@ -267,3 +267,36 @@ def set_password_if_changed(ctx: TenantContext, staff_id: int, password: str) ->
         staff.save(update_fields=["password"])
         record(ctx, "accounts.staff.password_reset", subject_type="staff", subject_id=staff.pk, fields=["password"])
     return True
+
+
+@dataclass(frozen=True)
+class Onboarded:
+    lg_code: str
+    admin: Staff | None
+    generated_password: str | None
+
+
+def onboard_municipality(
+    ctx: TenantContext, lg_code: str, *, admin_username: str, admin_display_name: str
+) -> Onboarded:
+    """Put a municipality on the platform with its first 団体管理者, in one transaction.
+
+    Safe to repeat: an existing account of that name is left as it is.
+    """
+    from django.db import transaction
+
+    from lgcloud.municipalities.actions import update_municipality
+
+    if not ctx.has("system"):
+        ctx.require("platform:municipality:manage")
+    tenant_ctx = TenantContext.system(lg_code, purpose="accounts.onboarding", actor_name=ctx.actor_name)
+    with transaction.atomic():
+        update_municipality(ctx, lg_code, on_platform=True)
+        with bound(tenant_ctx):
+            exists = Staff.objects.filter(municipality_id=lg_code, username=admin_username).exists()
+        if exists:
+            return Onboarded(lg_code, None, None)
+        created = create_staff(
+            tenant_ctx, username=admin_username, display_name=admin_display_name, roles=[Role.MUNICIPAL_ADMIN]
+        )
+    return Onboarded(lg_code, created.staff, created.generated_password)

@@ -41,6 +41,5 @@ def create_staff(request: HttpRequest, payload: StaffIn) -> Any:
 @router.put("/staff/{staff_id}/roles", response=StaffOut, summary="職員のロール変更")
 def set_roles(request: HttpRequest, staff_id: int, payload: RolesIn) -> Any:
     ctx = api_context(request)
-    access.get_staff_for_management(ctx, staff_id)
-    actions.set_staff_roles(ctx, staff_id, payload.roles)
+    actions.set_staff_roles(ctx, staff_id, payload.roles)  # 404 for another municipality's staff
     return access.get_staff_for_management(ctx, staff_id)

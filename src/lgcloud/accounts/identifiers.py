@@ -1,8 +1,16 @@
-"""Sign-in identifiers (no Django imports: pages and scripts share them)."""
+"""Sign-in identifiers, shared by models, pages and scripts."""
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
+
 PLATFORM_LOGIN_PREFIX = "platform"
+
+username_validator = RegexValidator(
+    r"^[a-z0-9][a-z0-9._-]{1,63}$",
+    "ユーザー名は半角英小文字・数字・「.」「_」「-」で2〜64文字にしてください（先頭は英数字）。",
+    code="invalid_username",
+)
 
 
 def make_login_id(lg_code: str | None, username: str) -> str:

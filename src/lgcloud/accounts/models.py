@@ -5,16 +5,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
-from django.core.validators import RegexValidator
 from django.db import models
 
 from lgcloud.core.permissions import ROLE_LABELS, Role
 
-username_validator = RegexValidator(
-    r"^[a-z0-9][a-z0-9._-]{1,63}$",
-    "ユーザー名は半角英小文字・数字・「.」「_」「-」で2〜64文字にしてください（先頭は英数字）。",
-    code="invalid_username",
-)
+from .identifiers import username_validator
 
 
 class StaffManager(BaseUserManager["Staff"]):

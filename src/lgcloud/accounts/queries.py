@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lgcloud.audit.actions import record
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .models import ApiToken, Staff
@@ -13,7 +14,15 @@ def list_staff(ctx: TenantContext, *, include_inactive: bool = True) -> list[Sta
         qs = Staff.objects.filter(municipality_id=ctx.lg_code).prefetch_related("role_assignments")
         if not include_inactive:
             qs = qs.filter(is_active=True)
-        return list(qs.order_by("username"))
+        rows = list(qs.order_by("username"))
+        record(
+            ctx,
+            "accounts.staff.listed",
+            subject_type="staff_list",
+            subject_id=len(rows),
+            fields=["username", "display_name", "roles", "is_active"],
+        )
+        return rows
 
 
 def list_own_tokens(ctx: TenantContext) -> list[ApiToken]:
