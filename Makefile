@@ -5,7 +5,8 @@ SHELL := /bin/bash
 VENV      := .venv
 LGCLOUD   := $(VENV)/bin/lgcloud
 PYTEST    := $(VENV)/bin/pytest
-UV        := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv is run as a module so a fresh pip install works without PATH or pyenv shims.
+UV        := python3 -m uv
 TOKENS    := src/lgcloud/web/static/lgcloud/tokens.css
 AXE       := node_modules/axe-core/axe.min.js
 HOST      ?= 127.0.0.1
@@ -20,8 +21,8 @@ help: ## このヘルプ / list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
-	uv sync --frozen
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen
 	@touch $@
 
 install: $(VENV)/.installed ## Python 環境を作る / create .venv from uv.lock
@@ -52,7 +53,11 @@ lint: install ## ruff, mypy, import-linter, makemigrations --check
 	$(DEV_ENV) LGCLOUD_DATABASE_URL=sqlite:///:memory: $(LGCLOUD) makemigrations --check --dry-run
 
 test: install assets system-deps lint ## 全テスト（lint を含む）/ the full suite, lint included
-	$(PYTEST)
+	$(PYTEST) -m "not postgres"
+	$(PYTEST) tests/postgres -m postgres
+
+test-pg: install ## PostgreSQL 15 の使い捨てクラスタでのテスト（RLS）/ the PostgreSQL tests (RLS) on a throwaway cluster
+	$(PYTEST) tests/postgres -m postgres
 
 test-fast: install assets ## ブラウザと PostgreSQL を除くテスト / tests without browser and PostgreSQL
 	$(PYTEST) -m "not e2e and not postgres"

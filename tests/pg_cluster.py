@@ -150,9 +150,7 @@ def start_cluster(
     base = Path(tempfile.mkdtemp(prefix="lgcloud-pg-"))
     if run_as is not None:
         shutil.chown(base, user=run_as, group=run_as)
-    cluster = PgCluster(
-        base=base, port=0, bindir=bindir, superuser_password=secrets.token_hex(16), run_as=run_as
-    )
+    cluster = PgCluster(base=base, port=0, bindir=bindir, superuser_password=secrets.token_hex(16), run_as=run_as)
     try:
         pwfile = base / "pwfile"
         pwfile.write_text(cluster.superuser_password + "\n")

@@ -83,13 +83,13 @@ def pg_database(pg_cluster: PgCluster) -> LgcloudDatabase:
     return create_lgcloud_database(pg_cluster, "lgcloud_test")
 
 
-def _use_database(url: str) -> None:
-    """Point Django's default connection at ``url`` (any engine), dropping the old connection."""
+def _use_database(config: dict[str, Any]) -> None:
+    """Point Django's default connection at ``config`` (any engine), dropping the old connection."""
     connections["default"].close()
-    settings.DATABASES["default"] = dj_database_url.parse(url)
+    settings.DATABASES["default"] = config
     # The handler caches its configured settings and the wrapper object, whose
     # class belongs to the old engine (SQLite); forget both so the next access
-    # builds a PostgreSQL wrapper from the new settings.
+    # builds a wrapper for the new engine from the new settings.
     connections.__dict__.pop("settings", None)
     connections._settings = None  # type: ignore[attr-defined]
     with suppress(AttributeError):
@@ -104,14 +104,12 @@ def django_db_setup(pg_database: LgcloudDatabase, django_db_blocker: DjangoDbBlo
     """
     original = settings.DATABASES["default"]
     with django_db_blocker.unblock():
-        _use_database(pg_database.owner_url)
+        _use_database(dj_database_url.parse(pg_database.owner_url))
         call_command("migrate", interactive=False, verbosity=0)  # runs EnableTenantRLS and grant_app_role
-        _use_database(pg_database.app_url)
+        _use_database(dj_database_url.parse(pg_database.app_url))
     yield
     with django_db_blocker.unblock():
-        connections["default"].close()
-        _use_database("sqlite://:memory:")
-    settings.DATABASES["default"] = original
+        _use_database(original)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 from django.db import ProgrammingError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.test import Client
 
-from lgcloud.accounts import queries
+from lgcloud.accounts import access, queries
 from lgcloud.accounts.models import ApiToken, Staff, StaffRole
 from lgcloud.audit.actions import record
 from lgcloud.audit.models import AuditChainHead, AuditRecord
@@ -88,7 +88,9 @@ def test_the_staff_list_page_shows_only_the_own_municipality(seed: Seed, client:
     assert f"/staff/{seed.b.counter_id}/" not in html
 
 
-@pytest.mark.parametrize("form", [{"op": "roles", "roles": ["auditor"]}, {"op": "deactivate"}, {"op": "reset_password"}])
+@pytest.mark.parametrize(
+    "form", [{"op": "roles", "roles": ["auditor"]}, {"op": "deactivate"}, {"op": "reset_password"}]
+)
 def test_another_municipalitys_staff_cannot_be_changed_through_pages(
     seed: Seed, client: Client, form: dict[str, Any]
 ) -> None:
@@ -163,14 +165,30 @@ def test_the_audit_api_shows_an_auditor_only_the_own_chain(
 # Queries and the ORM: the second wall holds where the first is missing
 
 
+def test_pages_and_api_stay_closed_when_the_app_filter_is_missing(
+    seed: Seed, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def without_tenant_filter(ctx: TenantContext, staff_id: int) -> Staff:
+        with bound(ctx):
+            # The bug: a look-up by id alone, without municipality_id=ctx.lg_code.
+            staff = Staff.objects.filter(pk=staff_id).prefetch_related("role_assignments").first()
+            if staff is None:
+                raise Http404
+            return staff
+
+    monkeypatch.setattr(access, "get_staff_for_management", without_tenant_filter)
+    _admin(client, seed.a)
+    assert client.get(f"/staff/{seed.a.counter_id}/").status_code == 200  # the patched function is in use
+    assert client.get(f"/staff/{seed.b.counter_id}/").status_code == 404
+    assert client.get(f"/api/v1/staff/{seed.b.counter_id}").status_code == 404
+
+
 def test_list_staff_returns_only_the_own_municipality(seed: Seed, superuser_db: RawConnection) -> None:
     ctx = _ctx(seed.a, seed.a.admin_id, Role.MUNICIPAL_ADMIN)
     assert {s.pk for s in queries.list_staff(ctx)} == _staff_ids(superuser_db, seed.a.lg_code)
 
 
-def test_unfiltered_orm_queries_inside_a_tenant_see_only_that_tenant(
-    seed: Seed, superuser_db: RawConnection
-) -> None:
+def test_unfiltered_orm_queries_inside_a_tenant_see_only_that_tenant(seed: Seed, superuser_db: RawConnection) -> None:
     ctx = _ctx(seed.a, seed.a.admin_id, Role.MUNICIPAL_ADMIN)
     with bound(ctx):
         # No municipality filter anywhere: what an app-level bug would look like.
@@ -210,11 +228,6 @@ def test_the_audit_log_refuses_to_be_edited_through_the_orm(seed: Seed) -> None:
 # Signing in
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sign-in fails on PostgreSQL: django.contrib.auth's update_last_login saves the staff row "
-    "outside any tenant scope, RLS hides the row, and the save raises DatabaseError",
-)
 def test_sign_in_through_the_login_page(seed: Seed, client: Client) -> None:
     response = client.post("/login/", {"lg_code": seed.a.lg_code, "username": "madoguchi", "password": PASSWORD})
     assert response.status_code == 302

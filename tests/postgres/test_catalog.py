@@ -40,6 +40,11 @@ def test_every_model_with_a_municipality_is_a_tenant_table_in_the_catalog(app_db
     assert modelled <= set(tenant_tables(app_db))
 
 
+def _probes(problems: dict[str, list[str]]) -> dict[str, list[str]]:
+    # Only what this test created: a real gap elsewhere fails the guard test above, not these.
+    return {table: missing for table, missing in problems.items() if table.startswith("lgcloud_probe")}
+
+
 def test_the_guard_reports_new_tenant_tables_without_row_level_security(
     owner_db: RawConnection, superuser_db: RawConnection
 ) -> None:
@@ -54,7 +59,7 @@ def test_the_guard_reports_new_tenant_tables_without_row_level_security(
         owner_db.execute(
             "CREATE MATERIALIZED VIEW lgcloud_probe_matview AS SELECT id, municipality_id FROM accounts_staff"
         )
-        problems = rls_problems(owner_db)
+        problems = _probes(rls_problems(owner_db))
     assert problems == {
         "lgcloud_probe": FULLY_MISSING,
         "lgcloud_probe_fk": [
@@ -70,7 +75,7 @@ def test_the_guard_reports_new_tenant_tables_without_row_level_security(
             "CREATE VIEW lgcloud_probe_invoker_view WITH (security_invoker = true)"
             " AS SELECT id, municipality_id FROM accounts_staff"
         )
-        assert rls_problems(superuser_db) == {
+        assert _probes(rls_problems(superuser_db)) == {
             "lgcloud_probe_view": ["view runs as an owner that bypasses RLS (make it security_invoker)"]
         }
 
@@ -83,7 +88,9 @@ def test_the_guard_reports_new_tenant_tables_without_row_level_security(
         (f"DROP POLICY {POLICY_NAME} ON accounts_staff", ["no policy"]),
     ],
 )
-def test_the_guard_reports_a_weakened_tenant_table(owner_db: RawConnection, weakening: str, reported: list[str]) -> None:
+def test_the_guard_reports_a_weakened_tenant_table(
+    owner_db: RawConnection, weakening: str, reported: list[str]
+) -> None:
     with owner_db.transaction(force_rollback=True):
         owner_db.execute(weakening)
-        assert rls_problems(owner_db) == {"accounts_staff": reported}
+        assert rls_problems(owner_db).get("accounts_staff") == reported

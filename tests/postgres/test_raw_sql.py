@@ -13,7 +13,7 @@ from psycopg import sql
 
 from lgcloud.audit.models import AuditRecord
 from lgcloud.core.postgres import APPEND_ONLY_TABLES
-from lgcloud.core.tenancy import PLATFORM_SETTING, TENANT_SETTING
+from lgcloud.core.tenancy import IDENTITY_SETTING, PLATFORM_SETTING, TENANT_SETTING
 
 from .catalog import TENANT_COLUMN, rows_by_municipality, tenant_tables, total_rows
 from .conftest import CHIYODA, SHINJUKU, RawConnection, as_tenant
@@ -23,9 +23,11 @@ IDENTITY_TABLES = {"accounts_staff", "accounts_staffrole", "accounts_apitoken"}
 AUDIT_TABLES = {"audit_auditrecord", "audit_auditchainhead"}
 RLS_VIOLATION = "new row violates row-level security policy"
 
+RowCounts = dict[str | None, int]  # municipality (None: the platform) -> rows
+
 
 @pytest.fixture
-def truth(superuser_db: RawConnection) -> dict[str, dict[str | None, int]]:
+def truth(superuser_db: RawConnection) -> dict[str, RowCounts]:
     """Rows per municipality in every tenant table, counted by the superuser (outside RLS)."""
     counts = {table: rows_by_municipality(superuser_db, table) for table in tenant_tables(superuser_db)}
     # Both municipalities have rows in every tenant table, so "sees none of B's" is never vacuous.
@@ -34,8 +36,8 @@ def truth(superuser_db: RawConnection) -> dict[str, dict[str | None, int]]:
     return counts
 
 
-def test_each_municipality_sees_exactly_its_own_rows(app_db: RawConnection, truth: dict[str, dict]) -> None:
-    wrong = {}
+def test_each_municipality_sees_exactly_its_own_rows(app_db: RawConnection, truth: dict[str, RowCounts]) -> None:
+    wrong: dict[tuple[str, str], RowCounts] = {}
     for me in (A, B):
         with as_tenant(app_db, me):
             for table, counts in truth.items():
@@ -45,18 +47,24 @@ def test_each_municipality_sees_exactly_its_own_rows(app_db: RawConnection, trut
     assert wrong == {}
 
 
-def test_without_the_tenant_setting_no_tenant_row_is_visible(app_db: RawConnection, truth: dict[str, dict]) -> None:
+def test_without_the_tenant_setting_no_tenant_row_is_visible(
+    app_db: RawConnection, truth: dict[str, RowCounts]
+) -> None:
     def visible() -> dict[str, int]:
         return {table: n for table in truth if (n := total_rows(app_db, table))}
 
     # A fresh connection has never set it: current_setting(..., true) is NULL.
-    row = app_db.execute("SELECT current_setting(%s, true), current_setting(%s, true)", [TENANT_SETTING, PLATFORM_SETTING])
+    row = app_db.execute(
+        "SELECT current_setting(%s, true), current_setting(%s, true)", [TENANT_SETTING, PLATFORM_SETTING]
+    )
     assert row.fetchone() == (None, None)
     assert visible() == {}
     # After a transaction that set it, it has reverted to ''.
     with as_tenant(app_db, A):
         assert visible()
-    row = app_db.execute("SELECT current_setting(%s, true), current_setting(%s, true)", [TENANT_SETTING, PLATFORM_SETTING])
+    row = app_db.execute(
+        "SELECT current_setting(%s, true), current_setting(%s, true)", [TENANT_SETTING, PLATFORM_SETTING]
+    )
     assert row.fetchone() == ("", "")
     assert visible() == {}
     # Set to a municipality that does not exist, or to something that is not a code.
@@ -65,20 +73,34 @@ def test_without_the_tenant_setting_no_tenant_row_is_visible(app_db: RawConnecti
             assert visible() == {}
 
 
-def test_the_platform_flag_opens_identity_tables_and_the_platform_chain_only(
-    app_db: RawConnection, truth: dict[str, dict]
+def _platform_rows_only(counts: RowCounts) -> RowCounts:
+    return {None: counts[None]} if counts.get(None) else {}
+
+
+def test_the_platform_flag_opens_the_operators_own_rows_only(
+    app_db: RawConnection, truth: dict[str, RowCounts]
 ) -> None:
-    """Sign-in needs staff rows before the tenant is known; nothing else may open to it."""
-    wrong = {}
+    """The operator's context sees operator accounts and the platform chain, no municipality's rows."""
+    wrong: dict[str, RowCounts] = {}
     with app_db.transaction(force_rollback=True):
         app_db.execute("SELECT set_config(%s, 'on', true)", [PLATFORM_SETTING])
         for table, counts in truth.items():
-            if table in IDENTITY_TABLES:
-                expected = counts
-            elif table in AUDIT_TABLES:
-                expected = {None: counts[None]} if counts.get(None) else {}
-            else:
-                expected = {}  # residents' data and everything added later: never by the platform flag
+            # Residents' data and everything added later: never visible by the platform flag.
+            operator_visible = table in IDENTITY_TABLES or table in AUDIT_TABLES
+            expected = _platform_rows_only(counts) if operator_visible else {}
+            seen = rows_by_municipality(app_db, table)
+            if seen != expected:
+                wrong[table] = seen
+    assert wrong == {}
+
+
+def test_the_identity_flag_opens_identity_tables_only(app_db: RawConnection, truth: dict[str, RowCounts]) -> None:
+    """Sign-in needs staff rows before the tenant is known; nothing else may open to it."""
+    wrong: dict[str, RowCounts] = {}
+    with app_db.transaction(force_rollback=True):
+        app_db.execute("SELECT set_config(%s, 'on', true)", [IDENTITY_SETTING])
+        for table, counts in truth.items():
+            expected = counts if table in IDENTITY_TABLES else {}
             seen = rows_by_municipality(app_db, table)
             if seen != expected:
                 wrong[table] = seen
@@ -94,7 +116,7 @@ def _insertable_columns(conn: RawConnection, table: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def test_a_municipality_cannot_insert_rows_for_another(app_db: RawConnection, truth: dict[str, dict]) -> None:
+def test_a_municipality_cannot_insert_rows_for_another(app_db: RawConnection, truth: dict[str, RowCounts]) -> None:
     for table in truth:
         columns = _insertable_columns(app_db, table)
         # A copy of one of A's own rows, relabelled as B's. RLS checks the new row
@@ -112,7 +134,7 @@ def test_a_municipality_cannot_insert_rows_for_another(app_db: RawConnection, tr
 
 
 def test_a_municipality_cannot_update_or_delete_anothers_rows(
-    app_db: RawConnection, superuser_db: RawConnection, truth: dict[str, dict]
+    app_db: RawConnection, superuser_db: RawConnection, truth: dict[str, RowCounts]
 ) -> None:
     key = sql.Identifier(TENANT_COLUMN)
     for table in sorted(set(truth) - APPEND_ONLY_TABLES):
@@ -131,19 +153,17 @@ def test_a_municipality_cannot_update_or_delete_anothers_rows(
     assert {table: rows_by_municipality(superuser_db, table) for table in truth} == truth
 
 
-AUDIT = AuditRecord._meta.db_table
-
-
 @pytest.mark.parametrize(
     "statement",
     [
-        f"UPDATE {AUDIT} SET action = 'tampered' WHERE municipality_id = %(own)s",
-        f"UPDATE {AUDIT} SET action = 'tampered' WHERE municipality_id = %(other)s",
-        f"DELETE FROM {AUDIT} WHERE municipality_id = %(own)s",
-        f"DELETE FROM {AUDIT}",
-        f"TRUNCATE {AUDIT}",
+        "UPDATE audit_auditrecord SET action = 'tampered' WHERE municipality_id = %(own)s",
+        "UPDATE audit_auditrecord SET action = 'tampered' WHERE municipality_id = %(other)s",
+        "DELETE FROM audit_auditrecord WHERE municipality_id = %(own)s",
+        "DELETE FROM audit_auditrecord",
+        "TRUNCATE audit_auditrecord",
     ],
 )
 def test_the_app_role_cannot_rewrite_the_audit_log(app_db: RawConnection, statement: str) -> None:
+    assert AuditRecord._meta.db_table == "audit_auditrecord"
     with as_tenant(app_db, A), pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
         app_db.execute(statement, {"own": A, "other": B} if "%(" in statement else None)

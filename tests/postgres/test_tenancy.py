@@ -47,6 +47,7 @@ def test_a_committed_block_leaves_the_pooled_connection_without_a_tenant(seed: S
         assert Staff.objects.count() == 0
 
 
+@pytest.mark.django_db
 def test_a_nested_block_gives_back_the_enclosing_setting(seed: Seed) -> None:
     # pytest-django's test transaction encloses everything here, as an outer atomic() would in the app.
     assert connection.in_atomic_block
@@ -65,6 +66,7 @@ def test_a_nested_block_gives_back_the_enclosing_setting(seed: Seed) -> None:
     assert _setting() == ("", "")
 
 
+@pytest.mark.django_db
 def test_an_error_inside_the_platform_scope_is_not_hidden(seed: Seed) -> None:
     """The rollback to the savepoint restores the setting; the original error reaches the caller."""
     with bound(_system(seed.a.lg_code)):
@@ -75,6 +77,7 @@ def test_an_error_inside_the_platform_scope_is_not_hidden(seed: Seed) -> None:
         assert Staff.objects.filter(municipality_id=seed.a.lg_code).count() == 3
 
 
+@pytest.mark.django_db
 def test_an_error_inside_a_tenant_block_rolls_the_setting_back(seed: Seed) -> None:
     with pytest.raises(ZeroDivisionError), bound(_system(seed.a.lg_code)):
         assert Staff.objects.count() == 3

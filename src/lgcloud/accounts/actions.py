@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from lgcloud.audit.actions import record
@@ -239,14 +240,15 @@ def staff_for_token(raw: str) -> Staff | None:
     return token.staff
 
 
-def record_sign_in(ctx: TenantContext, staff: Staff, *, with_mfa: bool = False) -> None:
+def start_session(ctx: TenantContext, request: HttpRequest, staff: Staff) -> None:
+    """Sign ``staff`` in on ``request`` and audit it.
+
+    Bound to the member of staff's own municipality: Django writes last_login
+    on sign-in, and on PostgreSQL that row is only visible inside its tenant.
+    """
     with bound(ctx):
-        record(
-            ctx,
-            "accounts.session.mfa_verified" if with_mfa else "accounts.session.started",
-            subject_type="staff",
-            subject_id=staff.pk,
-        )
+        login(request, staff)
+        record(ctx, "accounts.session.started", subject_type="staff", subject_id=staff.pk)
 
 
 def record_sign_out(ctx: TenantContext, staff: Staff) -> None:

@@ -25,12 +25,13 @@ class StaffBackend(BaseBackend):
                 .filter(login_id=username)
                 .first()
             )
-        if staff is None:
-            # Spend the same time as a real check, so timing does not reveal accounts.
-            Staff().set_password(password)
-            return None
-        if staff.check_password(password) and staff.is_active:
-            return staff
+            if staff is None:
+                # Spend the same time as a real check, so timing does not reveal accounts.
+                Staff().set_password(password)
+                return None
+            # Inside the scope: check_password re-saves a hash made with outdated parameters.
+            if staff.check_password(password) and staff.is_active:
+                return staff
         return None
 
     def get_user(self, user_id: int) -> Staff | None:

@@ -20,6 +20,7 @@ from lgcloud.core.permissions import Role, permissions_for
 
 TENANT_SETTING = "lgcloud.lg_code"
 PLATFORM_SETTING = "lgcloud.platform"
+IDENTITY_SETTING = "lgcloud.identity"
 
 
 @dataclass(frozen=True)
@@ -74,21 +75,48 @@ class TenantContext:
         )
 
 
-def _set_db(lg_code: str | None, platform: bool) -> None:
+@dataclass(frozen=True)
+class _DbSettings:
+    """The per-transaction settings the row-level security policies read."""
+
+    lg_code: str = ""
+    platform: bool = False  # the operator's own rows: the platform audit chain, operator accounts
+    identity: bool = False  # sign-in look-ups across municipalities (accounts tables only)
+
+
+def _set_db(settings: _DbSettings) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         # set_config(..., true) is SET LOCAL: it ends with the transaction, so a
         # pooled connection never carries one request's tenant into the next.
         cursor.execute(
-            "SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
-            [TENANT_SETTING, lg_code or "", PLATFORM_SETTING, "on" if platform else ""],
+            "SELECT set_config(%s, %s, true), set_config(%s, %s, true), set_config(%s, %s, true)",
+            [
+                TENANT_SETTING,
+                settings.lg_code,
+                PLATFORM_SETTING,
+                "on" if settings.platform else "",
+                IDENTITY_SETTING,
+                "on" if settings.identity else "",
+            ],
         )
 
 
+def _current_db_settings() -> _DbSettings:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(current_setting(%s, true), ''), coalesce(current_setting(%s, true), ''),"
+            " coalesce(current_setting(%s, true), '')",
+            [TENANT_SETTING, PLATFORM_SETTING, IDENTITY_SETTING],
+        )
+        lg_code, platform, identity = cursor.fetchone()
+    return _DbSettings(lg_code, platform == "on", identity == "on")
+
+
 @contextmanager
-def _db_scope(lg_code: str | None, platform: bool) -> Iterator[None]:
-    """A transaction, or a savepoint when nested, whose queries carry this setting, and only its queries.
+def _db_scope(settings: _DbSettings) -> Iterator[None]:
+    """A transaction, or a savepoint when nested, whose queries carry these settings, and only its queries.
 
     At the outermost level COMMIT or ROLLBACK ends the SET LOCAL. Nested in an
     enclosing transaction (an action calling a query, a test case), releasing the
@@ -99,11 +127,11 @@ def _db_scope(lg_code: str | None, platform: bool) -> Iterator[None]:
     """
     nested = connection.vendor == "postgresql" and (connection.in_atomic_block or not connection.get_autocommit())
     with transaction.atomic():
-        previous = _current_db_setting() if nested else None
-        _set_db(lg_code, platform=platform)
+        previous = _current_db_settings() if nested else None
+        _set_db(settings)
         yield
         if previous is not None:
-            _set_db(previous[0] or None, platform=previous[1])
+            _set_db(previous)
 
 
 @contextmanager
@@ -112,8 +140,9 @@ def bound(ctx: TenantContext) -> Iterator[TenantContext]:
 
     Results must be read inside the block: on PostgreSQL a lazy queryset
     evaluated after it would run without the tenant setting and see nothing.
+    The operator's context (no municipality) sees no municipality's rows.
     """
-    with _db_scope(ctx.lg_code, platform=ctx.is_platform):
+    with _db_scope(_DbSettings(lg_code=ctx.lg_code or "", platform=ctx.is_platform)):
         yield ctx
 
 
@@ -122,20 +151,8 @@ def platform_scope() -> Iterator[None]:
     """Identity look-ups made before the tenant is known (sign-in, API tokens).
 
     Only the accounts tables and the platform audit chain honour this scope;
-    residents' data never does. The previous tenant setting is restored on exit
+    residents' data never does. The previous settings are restored on exit
     (see :func:`_db_scope`).
     """
-    with _db_scope(None, platform=True):
+    with _db_scope(_DbSettings(platform=True, identity=True)):
         yield
-
-
-def _current_db_setting() -> tuple[str, bool] | None:
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT coalesce(current_setting(%s, true), ''), coalesce(current_setting(%s, true), '')",
-            [TENANT_SETTING, PLATFORM_SETTING],
-        )
-        lg_code, platform = cursor.fetchone()
-    return lg_code, platform == "on"

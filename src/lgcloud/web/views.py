@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, logout
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -97,8 +97,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 _record_failed_sign_in(request, lg_code, login_id)
                 form.add_error(None, "団体コード、ユーザー名またはパスワードが正しくありません。")
             else:
-                login(request, staff)
-                accounts_actions.record_sign_in(context_for(staff, purpose="accounts.login"), staff)
+                accounts_actions.start_session(context_for(staff, purpose="accounts.login"), request, staff)
                 if requires_mfa(staff):
                     return redirect("web:login_mfa")
                 return _redirect_next(request)
