@@ -5,8 +5,9 @@ SHELL := /bin/bash
 VENV      := .venv
 LGCLOUD   := $(VENV)/bin/lgcloud
 PYTEST    := $(VENV)/bin/pytest
-# uv is run as a module so a fresh pip install works without PATH or pyenv shims.
-UV        := python3 -m uv
+# uv from PATH if there is one; otherwise bootstrapped into .tools/ (a venv of
+# its own, so it works where the system Python refuses pip installs, PEP 668).
+UV        := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 TOKENS    := src/lgcloud/web/static/lgcloud/tokens.css
 AXE       := node_modules/axe-core/axe.min.js
 HOST      ?= 127.0.0.1
@@ -20,8 +21,11 @@ DEV_ENV := LGCLOUD_ENV=development
 help: ## このヘルプ / list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml uv.lock
-	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv)
 	$(UV) sync --frozen
 	@touch $@
 
@@ -59,8 +63,11 @@ test: install assets system-deps lint ## 全テスト（lint を含む）/ the f
 test-pg: install ## PostgreSQL 15 の使い捨てクラスタでのテスト（RLS）/ the PostgreSQL tests (RLS) on a throwaway cluster
 	$(PYTEST) tests/postgres -m postgres
 
+test-e2e: install assets system-deps ## ブラウザのテスト（Playwright + axe-core）/ the browser tests
+	$(PYTEST) tests/e2e -m e2e
+
 test-fast: install assets ## ブラウザと PostgreSQL を除くテスト / tests without browser and PostgreSQL
 	$(PYTEST) -m "not e2e and not postgres"
 
 clean: ## 生成物を削除 / remove build output (keeps var/)
-	rm -rf $(VENV) node_modules $(TOKENS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools node_modules $(TOKENS) .pytest_cache .mypy_cache .ruff_cache

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "lgcloud.core.middleware.RequestIdMiddleware",
+    "lgcloud.core.api.ApiProblemMiddleware",
     "lgcloud.ops.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -1,4 +1,4 @@
-"""WSGI entry point (gunicorn ``lgcloud.wsgi:application``)."""
+"""WSGI entry point for any WSGI server: ``lgcloud.wsgi:application``."""
 
 import os
 

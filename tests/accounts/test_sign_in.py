@@ -156,3 +156,32 @@ def test_logout_ends_the_session(client: Client, make_staff: StaffFactory) -> No
     _login(client, "131016", "madoguchi")
     assert client.post("/logout/")["Location"] == "/login/"
     assert client.get("/dashboard/")["Location"].startswith("/login/")
+
+
+def test_a_lost_authenticator_is_reset_by_another_admin(client: Client, make_staff: StaffFactory) -> None:
+    from tests.conftest import signed_in
+
+    lost = make_staff("131016", "kanri", Role.MUNICIPAL_ADMIN)
+    other = make_staff("131016", "kanri2", Role.MUNICIPAL_ADMIN)
+    TOTPDevice.objects.create(user=lost, name="phone", confirmed=True)
+    admin_client = signed_in(Client(), other)
+    response = admin_client.post(f"/staff/{lost.pk}/", {"op": "reset_mfa"})
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=lost).exists()
+    assert AuditRecord.objects.filter(action="accounts.mfa.reset", subject_id=str(lost.pk)).exists()
+    # Next sign-in enrols again.
+    assert _login(client, "131016", "kanri")["Location"] == "/login/mfa/"
+    assert 'id="totp-secret"' in client.get("/login/mfa/").content.decode()
+
+
+def test_reset_mfa_command(make_staff: StaffFactory) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    operator = make_staff(None, "unyo", Role.OPERATOR)
+    TOTPDevice.objects.create(user=operator, name="phone", confirmed=True)
+    out = StringIO()
+    call_command("reset_mfa", "--username", "unyo", "--municipality", "", stdout=out)
+    assert "1 件取り消しました" in out.getvalue()
+    assert not TOTPDevice.objects.filter(user=operator).exists()

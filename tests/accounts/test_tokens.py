@@ -86,3 +86,24 @@ def test_ambiguous_usernames_need_the_municipality(make_staff: StaffFactory) -> 
 def test_unknown_user_is_a_clear_error(tokyo: list[str]) -> None:
     with pytest.raises(CommandError, match="ユーザー名 nobody の職員が見つかりません"):
         call_command("create_api_token", "--username", "nobody")
+
+
+@pytest.mark.parametrize("role", [Role.MUNICIPAL_ADMIN, Role.OPERATOR])
+def test_no_tokens_for_roles_that_need_a_second_factor(make_staff: StaffFactory, role: Role) -> None:
+    from django.core.exceptions import ValidationError
+
+    lg_code = None if role is Role.OPERATOR else "131016"
+    staff = make_staff(lg_code, "kanri", role)
+    with pytest.raises(ValidationError, match="二要素認証を迂回できない"):
+        create_api_token(TenantContext.system(lg_code, "test"), staff.pk, name="x")
+    assert not ApiToken.objects.exists()
+
+
+def test_a_token_stops_when_its_owner_becomes_an_admin(make_staff: StaffFactory) -> None:
+    from lgcloud.accounts.actions import set_staff_roles
+
+    raw, staff_id = _issue(make_staff, Role.COUNTER)
+    make_staff("131016", "boss", Role.MUNICIPAL_ADMIN)
+    set_staff_roles(TenantContext.system("131016", "test"), staff_id, [Role.COUNTER, Role.MUNICIPAL_ADMIN])
+    response = Client().get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"})
+    assert response.status_code == 401

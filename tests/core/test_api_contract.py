@@ -92,3 +92,34 @@ def test_forbidden_is_problem_json(make_staff: StaffFactory) -> None:
     assert response.status_code == 403
     assert response.json()["code"] == "forbidden"
     assert "audit:log:read" in response.json()["detail"]
+
+
+def test_unknown_api_paths_and_methods_are_problem_json(make_staff: StaffFactory) -> None:
+    client = signed_in(Client(), make_staff("131016", "madoguchi", Role.COUNTER))
+    missing = client.get("/api/v1/no-such-thing")
+    assert missing.status_code == 404
+    assert missing["Content-Type"] == "application/problem+json"
+    assert missing.json()["code"] == "not_found"
+    wrong_method = client.delete("/api/v1/municipalities")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["code"] == "method_not_allowed"
+    assert "GET" in wrong_method["Allow"]
+
+
+def test_a_body_that_is_not_json_is_a_clear_400(make_staff: StaffFactory) -> None:
+    client = signed_in(Client(), make_staff("131016", "kanri", Role.MUNICIPAL_ADMIN))
+    response = client.post("/api/v1/staff", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+    assert "JSON" in response.json()["detail"]
+
+
+def test_a_failed_csrf_check_says_so(make_staff: StaffFactory) -> None:
+    admin = make_staff("131016", "kanri", Role.MUNICIPAL_ADMIN)
+    client = signed_in(Client(enforce_csrf_checks=True), admin)
+    response = client.post(
+        "/api/v1/staff", {"username": "x1", "display_name": "x", "roles": ["counter"]}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+    assert "CSRF" in response.json()["detail"]

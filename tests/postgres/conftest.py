@@ -122,7 +122,7 @@ class Tenant:
     auditor_id: int
     counter_id: int
     admin_device: str  # persistent id of the admin's confirmed TOTP device
-    admin_token: str  # the admin's raw personal API token
+    auditor_token: str  # the auditor's raw personal API token (admins get none: MFA)
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def _seed_tenant(row: dict[str, str]) -> Tenant:
     counter_id = staff("madoguchi", Role.COUNTER)
     # The TOTP device table is not a tenant table (no municipality column).
     device = TOTPDevice.objects.create(user_id=admin_id, name="test", confirmed=True)
-    token = create_api_token(ctx, admin_id, name="test").raw
+    token = create_api_token(ctx, auditor_id, name="test").raw
     return Tenant(row["lg_code"], row["name"], admin_id, auditor_id, counter_id, device.persistent_id, token)
 
 

@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from lgcloud.audit.actions import record
-from lgcloud.core.permissions import MUNICIPAL_ROLES, PLATFORM_ROLES, Role
+from lgcloud.core.permissions import MFA_REQUIRED_ROLES, MUNICIPAL_ROLES, PLATFORM_ROLES, Role
 from lgcloud.core.tenancy import TenantContext, bound, platform_scope
 
 from .identifiers import make_login_id, username_validator
@@ -195,6 +195,14 @@ def create_api_token(ctx: TenantContext, staff_id: int, *, name: str, days: int 
         staff = Staff.objects.filter(pk=staff_id, municipality_id=ctx.lg_code, is_active=True).first()
         if staff is None:
             raise Http404("職員が見つかりません。")
+        if staff.roles & MFA_REQUIRED_ROLES:
+            # A token is a password that skips the second factor.
+            raise ValidationError(
+                {
+                    "name": "団体管理者・運用者のロールを持つ職員には、二要素認証を迂回できないよう"
+                    " API トークンを発行しません。"
+                }
+            )
         token = ApiToken.objects.create(
             municipality_id=ctx.lg_code,
             staff=staff,
@@ -232,7 +240,7 @@ def staff_for_token(raw: str) -> Staff | None:
             .filter(token_hash=_hash_token(raw), revoked_at__isnull=True, expires_at__gt=now, staff__is_active=True)
             .first()
         )
-        if token is None:
+        if token is None or token.staff.roles & MFA_REQUIRED_ROLES:
             return None
         # At most one write a minute per token: scripts poll often.
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
@@ -302,3 +310,19 @@ def onboard_municipality(
             tenant_ctx, username=admin_username, display_name=admin_display_name, roles=[Role.MUNICIPAL_ADMIN]
         )
     return Onboarded(lg_code, created.staff, created.generated_password)
+
+
+def reset_mfa(ctx: TenantContext, staff_id: int) -> int:
+    """Remove a member of staff's authenticator (a lost phone); they enrol again at next sign-in."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    _require_manager(ctx)
+    with bound(ctx):
+        staff = _locked_staff(ctx, staff_id)
+        if staff.pk == ctx.actor_id:
+            raise ValidationError(
+                {"mfa": "自分自身の二要素認証はリセットできません。別の団体管理者に依頼してください。"}
+            )
+        removed: int = TOTPDevice.objects.filter(user=staff).delete()[0]
+        record(ctx, "accounts.mfa.reset", subject_type="staff", subject_id=staff.pk, fields=["totp_device"])
+    return removed

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -68,6 +68,58 @@ def _field_error(error: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def problem_for_status(status: int, message: str = "") -> Problem:
+    """The problem for an error raised by the framework rather than by our code."""
+    if status == 404:
+        return not_found()
+    if status == 403 and "csrf" in message.lower():
+        return forbidden("CSRF 検証に失敗しました。画面を再読み込みするか、X-CSRFToken ヘッダーを付けてください。")
+    if status == 403:
+        return forbidden()
+    if status == 400:
+        return Problem(
+            400,
+            "bad_request",
+            "リクエストを読み取れません",
+            "本文が JSON として正しいか、Content-Type が application/json か確認してください。",
+        )
+    if status == 405:
+        return Problem(
+            405,
+            "method_not_allowed",
+            "このメソッドは使えません",
+            "API ドキュメントで使えるメソッドを確認してください。",
+        )
+    return Problem(status, "http_error", message or "エラーが発生しました")
+
+
+class ApiProblemMiddleware:
+    """Answers under /api/ that the router produced itself (unknown path, wrong method) become problem+json too."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response: HttpResponse = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith(("application/json", PROBLEM_CONTENT_TYPE))
+        ):
+            problem = problem_for_status(response.status_code)
+            body = problem.body(instance=request.path, request_id=current_request_id())
+            replacement = JsonResponse(
+                body,
+                status=problem.status,
+                content_type=PROBLEM_CONTENT_TYPE,
+                json_dumps_params={"ensure_ascii": False},
+            )
+            if response.has_header("Allow"):
+                replacement["Allow"] = response["Allow"]
+            return replacement
+        return response
+
+
 def install_problem_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(Problem)
     def _problem(request: HttpRequest, exc: Problem) -> HttpResponse:
@@ -95,9 +147,7 @@ def install_problem_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        if exc.status_code == 404:
-            return problem_response(api, request, not_found())
-        return problem_response(api, request, Problem(exc.status_code, "http_error", str(exc)))
+        return problem_response(api, request, problem_for_status(exc.status_code, str(exc)))
 
     @api.exception_handler(Exception)
     def _crash(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -40,7 +40,7 @@ PLATFORM_ROLES: frozenset[Role] = frozenset({Role.OPERATOR})
 MFA_REQUIRED_ROLES: frozenset[Role] = frozenset({Role.MUNICIPAL_ADMIN, Role.OPERATOR})
 
 # Every permission, with what it allows (日本語). Names never change once used:
-# they are stored in audit records and API token scopes.
+# they are stored in audit records.
 PERMISSIONS: dict[str, str] = {
     "staff:dashboard:view": "職員ダッシュボードの表示",
     "staff:municipality:read": "団体一覧の参照",

@@ -25,7 +25,7 @@ from lgcloud.accounts.identifiers import make_login_id
 from lgcloud.audit.actions import record, record_platform
 from lgcloud.audit.queries import AuditFilter, search_audit_log
 from lgcloud.core.checkdigits import CheckDigitError, validate_lg_code
-from lgcloud.core.permissions import Role
+from lgcloud.core.permissions import MFA_REQUIRED_ROLES, Role
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.municipalities import actions as municipality_actions
 from lgcloud.municipalities import queries as municipality_queries
@@ -210,6 +210,10 @@ def staff_detail(request: HttpRequest, ctx: TenantContext, staff_id: int) -> Htt
                 return redirect("web:staff_detail", staff_id=staff.pk)
             elif op == "reset_password":
                 new_password = accounts_actions.reset_password(ctx, staff.pk)
+            elif op == "reset_mfa":
+                accounts_actions.reset_mfa(ctx, staff.pk)
+                messages.success(request, "二要素認証をリセットしました。次回ログイン時に認証アプリを登録し直します。")
+                return redirect("web:staff_detail", staff_id=staff.pk)
             else:
                 raise Http404
         except ValidationError as exc:
@@ -249,7 +253,12 @@ def tokens(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     return render(
         request,
         "web/tokens.html",
-        {"form": form, "issued": issued, "tokens": accounts_queries.list_own_tokens(ctx)},
+        {
+            "form": form,
+            "issued": issued,
+            "tokens": accounts_queries.list_own_tokens(ctx),
+            "tokens_allowed": not (ctx.roles & MFA_REQUIRED_ROLES),
+        },
         status=400 if form.errors else 200,
     )
 
