@@ -110,4 +110,3 @@ def nojs_site(browser: Any, accounts: Accounts, axe_source: str) -> Iterator[Sit
     s = _new_site(browser, accounts, axe_source, javascript=False)
     yield s
     s.page.context.close()
-

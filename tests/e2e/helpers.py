@@ -41,7 +41,8 @@ _AXE_RUN = """async (tags) => {
   for (const el of document.querySelectorAll('[aria-describedby], [aria-labelledby]')) {
     for (const attr of ['aria-describedby', 'aria-labelledby']) {
       for (const ref of (el.getAttribute(attr) || '').split(/\\s+/).filter(Boolean)) {
-        if (!document.getElementById(ref)) broken.push(`${el.id ? '#' + el.id : el.tagName.toLowerCase()} ${attr}=${ref}`);
+        const where = el.id ? '#' + el.id : el.tagName.toLowerCase();
+        if (!document.getElementById(ref)) broken.push(`${where} ${attr}=${ref}`);
       }
     }
   }
