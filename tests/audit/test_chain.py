@@ -112,21 +112,7 @@ def test_a_recomputed_hash_still_breaks_the_link(tokyo: list[str]) -> None:
     records = _fill("131016", 3)
     target = AuditRecord.objects.get(pk=records[1].pk)
     target.actor_name = "別人"
-    new_hash = record_hash(
-        chain=target.chain,
-        seq=target.seq,
-        occurred_at=target.occurred_at,
-        actor_id=target.actor_id,
-        actor_name=target.actor_name,
-        actor_role=target.actor_role,
-        purpose=target.purpose,
-        action=target.action,
-        subject_type=target.subject_type,
-        subject_id=target.subject_id,
-        fields=target.fields,
-        request_id=target.request_id,
-        prev_hash=target.prev_hash,
-    )
+    new_hash = record_hash(target)
     _tamper("UPDATE audit_auditrecord SET actor_name = %s, hash = %s WHERE id = %s", ["別人", new_hash, target.pk])
     assert "prev_hash" in _verify_fails_at("131016", 3)
 

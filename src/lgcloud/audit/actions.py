@@ -34,44 +34,26 @@ def record(
         )
         # The row lock serialises appends to one chain; other chains go on in parallel.
         head = AuditChainHead.objects.select_for_update().get(chain=chain)
-        seq = head.last_seq + 1
-        occurred_at = timezone.now()
-        field_names = sorted(set(fields))
-        subject = str(subject_id)
-        digest = record_hash(
-            chain=chain,
-            seq=seq,
-            occurred_at=occurred_at,
-            actor_id=ctx.actor_id,
-            actor_name=ctx.actor_name,
-            actor_role=ctx.role_names,
-            purpose=ctx.purpose,
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject,
-            fields=field_names,
-            request_id=ctx.request_id,
-            prev_hash=head.last_hash,
-        )
-        entry = AuditRecord.objects.create(
+        entry = AuditRecord(
             municipality_id=ctx.lg_code,
             chain=chain,
-            seq=seq,
-            occurred_at=occurred_at,
+            seq=head.last_seq + 1,
+            occurred_at=timezone.now(),
             actor_id=ctx.actor_id,
             actor_name=ctx.actor_name,
             actor_role=ctx.role_names,
             purpose=ctx.purpose,
             action=action,
             subject_type=subject_type,
-            subject_id=subject,
-            fields=field_names,
+            subject_id=str(subject_id),
+            fields=sorted(set(fields)),
             request_id=ctx.request_id,
             prev_hash=head.last_hash,
-            hash=digest,
         )
-        head.last_seq = seq
-        head.last_hash = digest
+        entry.hash = record_hash(entry)
+        entry.save(force_insert=True)
+        head.last_seq = entry.seq
+        head.last_hash = entry.hash
         head.save(update_fields=["last_seq", "last_hash"])
     return entry
 

@@ -41,21 +41,7 @@ def _walk(chain: str) -> ChainResult:
             )
         if row.prev_hash != prev_hash:
             return ChainResult(chain, count, False, row.seq, "prev_hash does not match the previous record")
-        computed = record_hash(
-            chain=row.chain,
-            seq=row.seq,
-            occurred_at=row.occurred_at,
-            actor_id=row.actor_id,
-            actor_name=row.actor_name,
-            actor_role=row.actor_role,
-            purpose=row.purpose,
-            action=row.action,
-            subject_type=row.subject_type,
-            subject_id=row.subject_id,
-            fields=row.fields,
-            request_id=row.request_id,
-            prev_hash=row.prev_hash,
-        )
+        computed = record_hash(row)
         if computed != row.hash:
             return ChainResult(chain, count, False, row.seq, "contents do not match the record's hash (edited)")
         prev_hash = row.hash

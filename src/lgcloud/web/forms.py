@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from lgcloud.core.permissions import MUNICIPAL_ROLES, ROLE_LABELS, Role
+from lgcloud.municipalities.models import Municipality
 
 MUNICIPAL_ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role if r in MUNICIPAL_ROLES]
 
@@ -89,23 +90,13 @@ class MunicipalityCreateForm(forms.Form):
     name_kana = forms.CharField(label="団体名カナ", max_length=80)
     prefecture = forms.CharField(label="都道府県", max_length=10)
     county = forms.CharField(label="郡", max_length=20, required=False)
-    kind = forms.ChoiceField(
-        label="区分", choices=[("special_ward", "特別区"), ("city", "市"), ("town", "町"), ("village", "村")]
-    )
+    kind = forms.ChoiceField(label="区分", choices=Municipality.Kind.choices)
 
 
 class MunicipalityEditForm(forms.Form):
     kyuchi = forms.ChoiceField(
         label="級地",
         required=False,
-        choices=[
-            ("", "未設定"),
-            ("1-1", "1級地-1"),
-            ("1-2", "1級地-2"),
-            ("2-1", "2級地-1"),
-            ("2-2", "2級地-2"),
-            ("3-1", "3級地-1"),
-            ("3-2", "3級地-2"),
-        ],
+        choices=[("", "未設定"), *Municipality.Kyuchi.choices],
     )
     on_platform = forms.BooleanField(label="本基盤を利用中", required=False)
