@@ -103,6 +103,7 @@ def test_demo_refuses_production_settings(tmp_path: Path) -> None:
         **os.environ,
         "LGCLOUD_ENV": "production",
         "LGCLOUD_SECRET_KEY": "k" * 50,
+        "LGCLOUD_MASTER_KEY": "A" * 43 + "=",
         "LGCLOUD_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "LGCLOUD_VAR_DIR": str(tmp_path),
     }

@@ -6,6 +6,7 @@ developer machine says ``LGCLOUD_ENV=development`` (``make run`` and the tests d
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from datetime import timedelta
@@ -44,6 +45,23 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _master_key() -> str:
+    key = os.environ.get("LGCLOUD_MASTER_KEY")
+    if key:
+        return key
+    if not DEVELOPMENT:
+        raise ImproperlyConfigured("本番環境では LGCLOUD_MASTER_KEY（個人番号の暗号化に使う鍵）を設定してください。")
+    path = VAR_DIR / "master_key"
+    if not path.exists():
+        path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+# Wraps each municipality's data key (AES-256-GCM) for 個人番号 at rest.
+MASTER_KEY = _master_key()
 DEBUG = os.environ.get("LGCLOUD_DEBUG", "0") == "1"
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("LGCLOUD_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
@@ -64,6 +82,7 @@ INSTALLED_APPS = [
     "lgcloud.municipalities",
     "lgcloud.accounts",
     "lgcloud.audit",
+    "lgcloud.registry",
     "lgcloud.ops",
     "lgcloud.web",
 ]

@@ -102,6 +102,7 @@ def test_production_settings_mark_cookies_secure_and_send_hsts() -> None:
         **os.environ,
         "LGCLOUD_ENV": "production",
         "LGCLOUD_SECRET_KEY": "x" * 50,
+        "LGCLOUD_MASTER_KEY": "A" * 43 + "=",
         "DJANGO_SETTINGS_MODULE": "lgcloud.settings",
         "LGCLOUD_DATABASE_URL": "sqlite:///:memory:",
     }

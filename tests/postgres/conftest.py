@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,58 @@ def _seed_tenant(row: dict[str, str]) -> Tenant:
     # The TOTP device table is not a tenant table (no municipality column).
     device = TOTPDevice.objects.create(user_id=admin_id, name="test", confirmed=True)
     token = create_api_token(ctx, auditor_id, name="test").raw
+    _seed_residents(ctx)
     return Tenant(row["lg_code"], row["name"], admin_id, auditor_id, counter_id, device.persistent_id, token)
+
+
+def _seed_residents(ctx: TenantContext) -> None:
+    """Residents with history, a 個人番号 (so a data key exists), a 支援措置 and a certificate."""
+    from lgcloud.registry import actions as registry
+
+    moved_in = registry.register_move_in(
+        ctx,
+        persons=[
+            registry.NewPerson(
+                "髙橋", "太郎", "タカハシ", "タロウ", date(1980, 4, 1), "1", "head", individual_number="621498320257"
+            ),
+            registry.NewPerson("髙橋", "花子", "タカハシ", "ハナコ", date(1982, 5, 5), "2", "wife"),
+        ],
+        address="東京都テスト区1-1",
+        effective_date=date(2024, 4, 1),
+        filed_on=date(2024, 4, 2),
+        previous_address="大阪府大阪市北区1-1",
+    )
+    head, wife = moved_in.atena_numbers
+    registry.register_address_change(
+        ctx,
+        atena_numbers=[head, wife],
+        address="東京都テスト区2-2",
+        effective_date=date(2025, 4, 1),
+        filed_on=date(2025, 4, 1),
+    )
+    registry.set_protection(ctx, atena_number=wife, starts_on=date(2026, 1, 1), adversary=registry.Adversary("加害 者"))
+    _seed_certificate(ctx, head)
+
+
+def _seed_certificate(ctx: TenantContext, atena_number: str) -> None:
+    # Replaced by the issuing action once certificates land (tests set up state through actions).
+    from django.utils import timezone
+
+    from lgcloud.core.tenancy import bound
+    from lgcloud.registry.models import Certificate
+
+    with bound(ctx):
+        Certificate.objects.create(
+            municipality_id=ctx.lg_code,
+            issue_number=1,
+            kind="residence_certificate",
+            channel="counter",
+            persons=[atena_number],
+            verification_code=f"seed-{ctx.lg_code}",
+            pdf_sha256="0" * 64,
+            issued_at=timezone.now(),
+            issued_by="seed",
+        )
 
 
 @pytest.fixture(scope="session")

@@ -21,3 +21,29 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class TenantSequence(TenantModel):
+    """Per-municipality counters (宛名番号, 世帯番号, 異動番号, 交付番号): gap-free within a commit."""
+
+    name = models.CharField(max_length=40)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["municipality", "name"], name="tenant_sequence_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id}:{self.name}={self.last_value}"
+
+
+class TenantDataKey(TenantModel):
+    """A municipality's data key (AES-256), wrapped by the master key from the environment."""
+
+    wrapped_key = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["municipality"], name="tenant_data_key_uniq")]
+
+    def __str__(self) -> str:
+        return f"data key of {self.municipality_id}"

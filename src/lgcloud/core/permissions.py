@@ -50,6 +50,8 @@ PERMISSIONS: dict[str, str] = {
     "registry:resident:read": "住民記録の参照",
     "registry:resident:write": "住民記録の異動処理",
     "registry:certificate:issue": "住民票の写し等の交付",
+    "registry:individual_number:read": "個人番号の表示（法令に定める事務のみ）",
+    "registry:protection:manage": "支援措置の設定・延長・終了",
     "tax:assessment:read": "個人住民税の課税情報の参照",
     "tax:assessment:write": "個人住民税の賦課処理",
     "benefits:case:read": "給付（児童手当等）の参照",
@@ -64,7 +66,14 @@ _BASE = {"staff:dashboard:view", "staff:municipality:read"}
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.COUNTER: frozenset(_BASE | {"registry:resident:read", "registry:certificate:issue"}),
     Role.REGISTRY_CLERK: frozenset(
-        _BASE | {"registry:resident:read", "registry:resident:write", "registry:certificate:issue"}
+        _BASE
+        | {
+            "registry:resident:read",
+            "registry:resident:write",
+            "registry:certificate:issue",
+            "registry:individual_number:read",
+            "registry:protection:manage",
+        }
     ),
     Role.TAX_CLERK: frozenset(_BASE | {"tax:assessment:read", "tax:assessment:write", "registry:resident:read"}),
     Role.WELFARE_CLERK: frozenset(_BASE | {"benefits:case:read", "benefits:case:write", "registry:resident:read"}),

@@ -44,6 +44,13 @@ class TenantContext:
             object.__setattr__(self, "permissions", permissions_for(self.roles))
 
     @property
+    def tenant_code(self) -> str:
+        """The municipality, for work that only exists inside one (never the operator's context)."""
+        if self.lg_code is None:
+            raise PermissionDenied("この操作は団体の職員として行ってください。")
+        return self.lg_code
+
+    @property
     def is_platform(self) -> bool:
         return self.lg_code is None
 
@@ -52,11 +59,12 @@ class TenantContext:
         return ",".join(sorted(r.value for r in self.roles))
 
     def has(self, permission: str) -> bool:
-        return permission in self.permissions
+        # "system" is a command run by the platform itself (loaders, onboarding, the demo).
+        return permission in self.permissions or "system" in self.permissions
 
     def require(self, permission: str) -> None:
         """Raise PermissionDenied unless the context holds ``permission``."""
-        if permission not in self.permissions:
+        if not self.has(permission):
             raise PermissionDenied(f"この操作には権限 {permission} が必要です。")
 
     def with_purpose(self, purpose: str) -> TenantContext:
