@@ -167,3 +167,18 @@ def test_the_app_role_cannot_rewrite_the_audit_log(app_db: RawConnection, statem
     assert AuditRecord._meta.db_table == "audit_auditrecord"
     with as_tenant(app_db, A), pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
         app_db.execute(statement, {"own": A, "other": B} if "%(" in statement else None)
+
+
+@pytest.mark.parametrize("table", sorted(APPEND_ONLY_TABLES))
+@pytest.mark.parametrize(
+    "verb", ["UPDATE {t} SET municipality_id = municipality_id", "DELETE FROM {t}", "TRUNCATE {t}"]
+)
+def test_history_tables_are_append_only_for_the_app_role(app_db: RawConnection, table: str, verb: str) -> None:
+    """異動 and their versions, like the audit log, are corrected by new rows, never rewritten."""
+    statement = sql.SQL(verb.replace("{t}", "{}")).format(sql.Identifier(table))
+    with as_tenant(app_db, A), pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+        app_db.execute(statement)
+
+
+def test_registry_history_is_append_only() -> None:
+    assert {"registry_change", "registry_personversion", "audit_auditrecord"} <= APPEND_ONLY_TABLES
