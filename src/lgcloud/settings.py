@@ -223,6 +223,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# The address residents and third parties reach lgcloud at: the verification
+# QR on certificates points there (https://…/verify/<code>/).
+PUBLIC_URL = os.environ.get("LGCLOUD_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # API tokens for staff scripts and RPA.
 API_TOKEN_DEFAULT_DAYS = int(os.environ.get("LGCLOUD_API_TOKEN_DAYS", "90"))
 # Optional bearer token protecting /metrics (Prometheus scrape config sets it).
@@ -248,5 +252,8 @@ LOGGING = {
         # Django logs 4xx/5xx with the request path only; bodies never reach logs.
         "django.request": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs each font and stylesheet it loads; keep warnings only.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -2,11 +2,14 @@ from django.urls import include, path
 
 from lgcloud.api import api
 from lgcloud.ops import views as ops_views
+from lgcloud.registry import public_views as registry_public_views
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("healthz", ops_views.healthz, name="healthz"),
     path("metrics", ops_views.metrics, name="metrics"),
+    path("verify/<str:code>/", registry_public_views.verify, name="certificate_verify"),
+    path("registry/", include("lgcloud.registry.urls")),
     path("", include("lgcloud.web.urls")),
 ]
 

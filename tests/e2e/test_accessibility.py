@@ -1,7 +1,7 @@
 """Every staff page, in every state a person meets it in, has no axe-core (WCAG 2.1 AA) violations.
 
 The tour signs in as each role through the real forms. At the end, every named route in
-``lgcloud.web.urls`` must have been checked (or be a pure redirect to a checked page),
+``lgcloud.web.urls`` and ``lgcloud.registry.urls`` must have been checked (or be a pure redirect to a checked page),
 so a new page without an accessibility check fails here.
 """
 
@@ -15,6 +15,8 @@ from playwright.sync_api import expect
 from lgcloud.web import urls as web_urls
 
 from .helpers import CHIYODA, Site
+from .registry_tour import ROUTES as REGISTRY_ROUTES
+from .registry_tour import seed_registry, tour_registry
 
 # Pages that are not routes of their own but must be checked too.
 SPECIAL_PAGES = {"404", "403", "locked out (429)", "logged out"}
@@ -159,6 +161,9 @@ def test_every_page_has_no_axe_violations(site: Site) -> None:
     check("operator health")
     site.logout()
 
+    # 住民記録担当: every 住民記録 page (tests/e2e/registry_tour.py).
+    tour_registry(site, seed_registry())
+
     # Five failed sign-ins lock the account name.
     for _ in range(7):
         site.login(CHIYODA, "nobody", "wrong-password-123")
@@ -173,7 +178,7 @@ def test_every_page_has_no_axe_violations(site: Site) -> None:
 
     assert not site.violations, "axe-core violations:\n" + "\n".join(site.violations)
 
-    routes = {f"{web_urls.app_name}:{p.name}" for p in web_urls.urlpatterns if p.name}
+    routes = {f"{web_urls.app_name}:{p.name}" for p in web_urls.urlpatterns if p.name} | REGISTRY_ROUTES
     checked = {c.view for c in site.checked if c.status is not None and c.status < 500 and c.label not in SPECIAL_PAGES}
     missing = routes - checked - site.redirects
     assert not missing, f"pages with no accessibility check: {sorted(missing)}"

@@ -186,24 +186,19 @@ def _seed_residents(ctx: TenantContext) -> None:
 
 
 def _seed_certificate(ctx: TenantContext, atena_number: str) -> None:
-    # Replaced by the issuing action once certificates land (tests set up state through actions).
-    from django.utils import timezone
+    """One 住民票の写し, issued through the action (rendered, checked and recorded like any other)."""
+    from lgcloud.registry.certificates import CertificateRequest, Requester, issue_certificate
 
-    from lgcloud.core.tenancy import bound
-    from lgcloud.registry.models import Certificate
-
-    with bound(ctx):
-        Certificate.objects.create(
-            municipality_id=ctx.lg_code,
-            issue_number=1,
-            kind="residence_certificate",
+    issue_certificate(
+        ctx,
+        CertificateRequest(
+            kind="individual",
+            atena_numbers=(atena_number,),
             channel="counter",
-            persons=[atena_number],
-            verification_code=f"seed-{ctx.lg_code}",
-            pdf_sha256="0" * 64,
-            issued_at=timezone.now(),
-            issued_by="seed",
-        )
+            requester=Requester(name="髙橋 太郎", birth_date=date(1980, 4, 1), atena_number=atena_number),
+        ),
+        today=date(2026, 1, 15),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -18,3 +18,28 @@ def storage_region_in_japan(app_configs: Any, **kwargs: Any) -> list[CheckMessag
     except ImproperlyConfigured as exc:
         return [Error(str(exc), id="lgcloud.E001")]
     return []
+
+
+# Certificates print names in IPAmj明朝: the only installed font with 𠮷 and the MJ variants.
+CERTIFICATE_FONT_FILES = (
+    "/usr/share/fonts/truetype/ipamj/ipamjm.ttf",
+    "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
+)
+
+
+@register()
+def certificate_fonts_installed(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    from pathlib import Path
+
+    from django.core.checks import Warning as CheckWarning
+
+    missing = [path for path in CERTIFICATE_FONT_FILES if not Path(path).exists()]
+    if missing:
+        return [
+            CheckWarning(
+                "証明書用のフォントがありません: " + ", ".join(missing),
+                hint="apt-get install fonts-ipamj-mincho fonts-ipaexfont-mincho（無いと 𠮷 などが豆腐になります）",
+                id="lgcloud.W002",
+            )
+        ]
+    return []

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import authenticate, logout
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -25,6 +22,7 @@ from lgcloud.accounts.identifiers import make_login_id
 from lgcloud.audit.actions import record, record_platform
 from lgcloud.audit.queries import AuditFilter, search_audit_log
 from lgcloud.core.checkdigits import CheckDigitError, validate_lg_code
+from lgcloud.core.pages import staff_page
 from lgcloud.core.permissions import MFA_REQUIRED_ROLES, Role
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.municipalities import actions as municipality_actions
@@ -41,26 +39,6 @@ from .forms import (
     StaffCreateForm,
     StaffRolesForm,
 )
-
-View = Callable[..., HttpResponse]
-
-
-def staff_page(permission: str) -> Callable[[View], View]:
-    """Signed in (past MFA where required) and holding ``permission``; else login or 403."""
-
-    def decorator(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not is_fully_signed_in(request):
-                return redirect(f"{reverse('web:login')}?next={request.path}")
-            ctx: TenantContext = request.tenant_ctx  # type: ignore[attr-defined]
-            if not ctx.has(permission):
-                raise PermissionDenied
-            return view(request, ctx, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 def _apply_errors(form: Any, exc: ValidationError) -> None:
