@@ -135,3 +135,43 @@ def test_the_openapi_document_lists_the_registry(client: Client) -> None:
         "households/{household_number}",
     ):
         assert f"/api/v1/municipalities/{{lg_code}}/{path}" in paths
+
+
+def test_certificates_are_issued_as_pdf_and_can_be_revoked(clerk_client: Client, client: Client) -> None:
+    head, wife = clerk_client.post(f"{BASE}/changes/move-in", MOVE_IN, content_type="application/json").json()[
+        "atena_numbers"
+    ]
+    response = clerk_client.post(
+        f"{BASE}/certificates",
+        {"kind": "household", "atena_numbers": [head, wife], "requester": {"name": "𠮷田 太郎", "atena_number": head}},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    code = response["X-Verification-Code"]
+    assert "有効" in client.get(f"/verify/{code}/").content.decode()
+    number = response["X-Issue-Number"]
+    revoked = clerk_client.post(
+        f"{BASE}/certificates/{number}/revocation", {"reason": "誤交付"}, content_type="application/json"
+    )
+    assert revoked.status_code == 204
+    assert "失効" in client.get(f"/verify/{code}/").content.decode()
+
+
+def test_a_refused_certificate_is_problem_json(clerk_client: Client) -> None:
+    head = clerk_client.post(f"{BASE}/changes/move-in", MOVE_IN, content_type="application/json").json()[
+        "atena_numbers"
+    ][0]
+    response = clerk_client.post(
+        f"{BASE}/certificates",
+        {
+            "kind": "individual",
+            "atena_numbers": [head],
+            "include": ["individual_number"],
+            "requester": {"name": "𠮷田 太郎", "atena_number": head},
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "individual_number_purpose_required"

@@ -10,7 +10,7 @@ import dataclasses
 from datetime import date
 from typing import Annotated, Any
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Router, Status
 from ninja.params import functions as param
@@ -18,11 +18,13 @@ from ninja.params import functions as param
 from lgcloud.accounts.auth import api_context, staff_auth
 from lgcloud.core.tenancy import TenantContext
 
-from . import actions, queries
+from . import actions, certificates, queries
 from .rules.record import ForeignResidentItems, ResidentRecord
 from .schemas import (
     AddressChangeIn,
     BirthIn,
+    CertificateIn,
+    CertificateRevokeIn,
     ChangeResultOut,
     CorrectionIn,
     DeathIn,
@@ -247,3 +249,43 @@ def set_individual_number(
 def reveal_individual_number(request: HttpRequest, lg_code: LgCode, atena_number: Atena, payload: RevealIn) -> Any:
     ctx = _ctx(request, lg_code, "registry.individual_number")
     return {"individual_number": queries.reveal_individual_number(ctx, atena_number, payload.purpose)}
+
+
+@router.post(
+    f"{BASE}/certificates",
+    response={200: None},
+    summary="証明書の交付（PDF）",
+    description="住民票の写し等を交付し、PDF を返します。交付番号と照合番号は X-Issue-Number と "
+    "X-Verification-Code ヘッダーに入ります。交付できない場合は problem+json（code は拒否理由）。",
+)
+def issue_certificate(request: HttpRequest, lg_code: LgCode, payload: CertificateIn) -> HttpResponse:
+    ctx = _ctx(request, lg_code, "registry.certificate")
+    ctx.require("registry:certificate:issue")
+    certificate_request = certificates.CertificateRequest(
+        kind=payload.kind,
+        atena_numbers=tuple(payload.atena_numbers),
+        channel=payload.channel,
+        requester=certificates.Requester(**payload.requester.dict()),
+        include=frozenset(payload.include),
+        individual_number_purpose=payload.individual_number_purpose,
+        purpose=payload.purpose,
+    )
+    try:
+        issued = certificates.issue_certificate(ctx, certificate_request, today=timezone.localdate())
+    except certificates.IssueRefused as refused:
+        from lgcloud.core.problems import Problem
+
+        status = 503 if refused.code in ("render_timeout", "render_failed") else 403
+        raise Problem(status, refused.code, "証明書を交付できません", refused.message) from None
+    response = HttpResponse(issued.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="juminhyo-{issued.issue_number}.pdf"'
+    response["X-Issue-Number"] = str(issued.issue_number)
+    response["X-Verification-Code"] = issued.verification_code
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post(f"{BASE}/certificates/{{issue_number}}/revocation", response={204: None}, summary="交付済み証明書の失効")
+def revoke_certificate(request: HttpRequest, lg_code: LgCode, issue_number: int, payload: CertificateRevokeIn) -> Any:
+    certificates.revoke_certificate(_ctx(request, lg_code, "registry.certificate"), issue_number, payload.reason)
+    return Status(204, None)

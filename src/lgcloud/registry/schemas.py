@@ -239,3 +239,28 @@ class RevealIn(Schema):
 
 class RevealOut(Schema):
     individual_number: str | None
+
+
+class RequesterIn(Schema):
+    name: str = Field(..., max_length=100, description="請求者の氏名")
+    birth_date: date | None = None
+    atena_number: str | None = Field(None, description="請求者が本団体の住民の場合の宛名番号")
+    relation: Literal["self", "household", "proxy", "third_party"] = "self"
+
+
+class CertificateIn(Schema):
+    kind: Literal["household", "individual", "record_items", "removed"] = Field(
+        ..., description="household: 世帯連記式, individual: 個人票, record_items: 記載事項証明書, removed: 除票の写し"
+    )
+    atena_numbers: list[str] = Field(..., min_length=1, max_length=20, description="記載する人（印字順）")
+    channel: Literal["counter", "proxy", "post"] = "counter"
+    requester: RequesterIn
+    include: list[Literal["household_head", "domicile", "resident_code", "individual_number"]] = Field(
+        default_factory=list, description="省略せずに記載する項目"
+    )
+    individual_number_purpose: str = Field("", max_length=100)
+    purpose: str = Field("", max_length=200, description="請求事由")
+
+
+class CertificateRevokeIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=200)
