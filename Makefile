@@ -59,9 +59,11 @@ lint: install ## ruff, mypy, import-linter, makemigrations --check
 test: install assets system-deps lint ## 全テスト（lint を含む）/ the full suite, lint included
 	$(PYTEST) -m "not postgres"
 	$(PYTEST) tests/postgres -m postgres
+	$(PYTEST) tests/concurrency -m postgres
 
 test-pg: install ## PostgreSQL 15 の使い捨てクラスタでのテスト（RLS）/ the PostgreSQL tests (RLS) on a throwaway cluster
 	$(PYTEST) tests/postgres -m postgres
+	$(PYTEST) tests/concurrency -m postgres
 
 test-e2e: install assets system-deps ## ブラウザのテスト（Playwright + axe-core）/ the browser tests
 	$(PYTEST) tests/e2e -m e2e

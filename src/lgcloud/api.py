@@ -13,6 +13,7 @@ from lgcloud.core.problems import Problem
 from lgcloud.municipalities.api import router as municipalities_router
 from lgcloud.registry.actions import PossibleDuplicate
 from lgcloud.registry.api import router as registry_router
+from lgcloud.registry.kiosk_api import router as kiosk_router
 
 api = NinjaAPI(
     title="lgcloud API",
@@ -29,6 +30,7 @@ api.add_router("", municipalities_router)
 api.add_router("", accounts_router)
 api.add_router("", audit_router)
 api.add_router("", registry_router)
+api.add_router("", kiosk_router)
 
 
 @api.exception_handler(PossibleDuplicate)

@@ -159,6 +159,7 @@ def _seed_tenant(row: dict[str, str]) -> Tenant:
 def _seed_residents(ctx: TenantContext) -> None:
     """Residents with history, a 個人番号 (so a data key exists), a 支援措置 and a certificate."""
     from lgcloud.registry import actions as registry
+    from lgcloud.registry import kiosk
 
     moved_in = registry.register_move_in(
         ctx,
@@ -181,6 +182,7 @@ def _seed_residents(ctx: TenantContext) -> None:
         effective_date=date(2025, 4, 1),
         filed_on=date(2025, 4, 1),
     )
+    kiosk.set_kiosk_pin(ctx, atena_number=head, pin="1234")
     registry.set_protection(ctx, atena_number=wife, starts_on=date(2026, 1, 1), adversary=registry.Adversary("加害 者"))
     _seed_certificate(ctx, head)
 

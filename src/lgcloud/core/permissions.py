@@ -16,6 +16,7 @@ class Role(StrEnum):
     WELFARE_CLERK = "welfare_clerk"
     AUDITOR = "auditor"
     MUNICIPAL_ADMIN = "municipal_admin"
+    KIOSK = "kiosk"
     OPERATOR = "operator"
 
     @property
@@ -30,13 +31,16 @@ ROLE_LABELS: dict[Role, str] = {
     Role.WELFARE_CLERK: "福祉担当",
     Role.AUDITOR: "監査",
     Role.MUNICIPAL_ADMIN: "団体管理者",
+    Role.KIOSK: "コンビニ交付端末",
     Role.OPERATOR: "運用者",
 }
 
 # Roles held by staff of a municipality; the operator belongs to none.
 MUNICIPAL_ROLES: frozenset[Role] = frozenset(r for r in Role if r is not Role.OPERATOR)
 PLATFORM_ROLES: frozenset[Role] = frozenset({Role.OPERATOR})
-# Roles that must sign in with a second factor (TOTP).
+# Roles that must sign in with a second factor (TOTP). Not the kiosk: it is a machine
+# account that authenticates with a personal API token, and each resident it serves
+# proves who they are with their card and PIN on every request.
 MFA_REQUIRED_ROLES: frozenset[Role] = frozenset({Role.MUNICIPAL_ADMIN, Role.OPERATOR})
 
 # Every permission, with what it allows (日本語). Names never change once used:
@@ -52,6 +56,7 @@ PERMISSIONS: dict[str, str] = {
     "registry:certificate:issue": "住民票の写し等の交付",
     "registry:individual_number:read": "個人番号の表示（法令に定める事務のみ）",
     "registry:protection:manage": "支援措置の設定・延長・終了",
+    "registry:certificate:self_service": "本人確認済み住民への証明書の自動交付",
     "tax:assessment:read": "個人住民税の課税情報の参照",
     "tax:assessment:write": "個人住民税の賦課処理",
     "benefits:case:read": "給付（児童手当等）の参照",
@@ -79,6 +84,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.WELFARE_CLERK: frozenset(_BASE | {"benefits:case:read", "benefits:case:write", "registry:resident:read"}),
     Role.AUDITOR: frozenset(_BASE | {"audit:log:read"}),
     Role.MUNICIPAL_ADMIN: frozenset(_BASE | {"municipal:staff:read", "municipal:staff:manage"}),
+    # A machine: no dashboard, no search, no reading of records; it may only issue to a
+    # resident who has just proved who they are (card + PIN) at the terminal.
+    Role.KIOSK: frozenset({"registry:certificate:self_service"}),
     Role.OPERATOR: frozenset(
         {
             "staff:dashboard:view",

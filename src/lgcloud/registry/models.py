@@ -69,6 +69,8 @@ class Person(TenantModel):
             models.Index(fields=["municipality", "birth_date"], name="person_birth_idx"),
             models.Index(fields=["municipality", "address_key"], name="person_address_key_idx"),
             models.Index(fields=["municipality", "household"], name="person_household_idx"),
+            # The kiosk finds a resident by the 住民票コード on the card: one index probe, not a scan.
+            models.Index(fields=["municipality", "resident_code"], name="person_resident_code_idx"),
         ]
 
     def __str__(self) -> str:
@@ -151,3 +153,24 @@ class Certificate(TenantModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["municipality", "issue_number"], name="certificate_issue_uniq")]
+
+
+class KioskCredential(TenantModel):
+    """A resident's PIN for the コンビニ交付 kiosk (the 利用者証明用電子証明書 PIN analogue).
+
+    One per person. Only the hash is stored (Django's password hashers). Three wrong
+    PINs in a row lock it, as a My Number card's 4-digit PIN does; the counter sets a
+    new PIN to unlock it.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    pin_hash = models.CharField(max_length=256)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["municipality", "person"], name="kiosk_credential_person_uniq")]
+
+    def __str__(self) -> str:
+        return f"kiosk credential of person {self.person_id}"
