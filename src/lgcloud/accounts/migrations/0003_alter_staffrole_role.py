@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_row_level_security'),
+        ("accounts", "0002_row_level_security"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='staffrole',
-            name='role',
-            field=models.CharField(choices=[('counter', '窓口'), ('registry_clerk', '住民記録担当'), ('tax_clerk', '税務担当'), ('welfare_clerk', '福祉担当'), ('auditor', '監査'), ('municipal_admin', '団体管理者'), ('kiosk', 'コンビニ交付端末'), ('operator', '運用者')], max_length=32),
+            model_name="staffrole",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("counter", "窓口"),
+                    ("registry_clerk", "住民記録担当"),
+                    ("tax_clerk", "税務担当"),
+                    ("welfare_clerk", "福祉担当"),
+                    ("auditor", "監査"),
+                    ("municipal_admin", "団体管理者"),
+                    ("kiosk", "コンビニ交付端末"),
+                    ("operator", "運用者"),
+                ],
+                max_length=32,
+            ),
         ),
     ]
