@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('municipalities', '0001_initial'),
-        ('registry', '0004_search_key_prefix_indexes'),
+        ("municipalities", "0001_initial"),
+        ("registry", "0004_search_key_prefix_indexes"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['municipality', 'resident_code'], name='person_resident_code_idx'),
+            model_name="person",
+            index=models.Index(fields=["municipality", "resident_code"], name="person_resident_code_idx"),
         ),
     ]
