@@ -237,3 +237,16 @@ def test_sign_in_through_the_login_page(seed: Seed, client: Client) -> None:
     assert response.status_code == 302
     assert response["Location"] == "/dashboard/"
     assert seed.a.name in client.get("/dashboard/").content.decode()
+
+
+def test_resident_search_under_row_level_security(seed: Seed) -> None:
+    """Prefix search as a range over COLLATE "C" keys: right answers, and only the own municipality's."""
+    from datetime import date as date_
+
+    from lgcloud.registry import queries
+
+    ctx = TenantContext.system(seed.a.lg_code, purpose="test")
+    for query in (queries.SearchQuery(kana="ﾀｶﾊ"), queries.SearchQuery(name="高橋"), queries.SearchQuery(name="髙")):
+        results = queries.search_persons(ctx, query, today=date_(2026, 11, 26)).results
+        assert {r.full_name for r in results} >= {"髙橋　太郎"}, query
+    assert queries.search_persons(ctx, queries.SearchQuery(kana="ﾀｶﾊｼﾀﾛｳｽ"), today=date_(2026, 11, 26)).results == []

@@ -12,6 +12,7 @@ import hmac
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lgcloud.accounts.actions import create_staff, set_password_if_changed
@@ -72,6 +73,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{'団体':<8}\t{'団体コード':<6}\t{'ユーザー名':<10}\t{'ロール':<16}\tパスワード")
         for row in rows:
             self.stdout.write("\t".join(row))
+        # Residents with households and history for the same three municipalities (idempotent too).
+        call_command("demo_residents", force=options["force"], stdout=self.stdout)
 
     def _ensure(
         self, ctx: TenantContext, code: str, username: str, display_name: str, role: Role, place: str
