@@ -317,59 +317,6 @@ def _time_calls(
     return timing
 
 
-def _prefix_end(prefix: str) -> str:
-    """The least string above every string that starts with ``prefix``, in code point order."""
-    last = ord(prefix[-1]) + 1
-    if 0xD800 <= last <= 0xDFFF:  # surrogates are not characters
-        last = 0xE000
-    return prefix[:-1] + chr(min(last, 0x10FFFF))
-
-
-def proposed_search_persons(ctx: Any, query: Any, page: int = 1, *, today: date) -> Any:
-    """queries.search_persons as proposed: each prefix also stated as a range of the key.
-
-    Under RLS, PostgreSQL cannot use an index for LIKE (textlike is not LEAKPROOF), but it
-    can for >= and < (text_ge, text_lt are). With the keys in code point order (COLLATE "C",
-    migration 0004; SQLite's BINARY) the range is exactly the prefix; the LIKE stays as a
-    recheck. Everything else is search_persons as it is.
-    """
-    from lgcloud.audit.actions import record as audit
-    from lgcloud.core.tenancy import bound
-    from lgcloud.registry import queries
-    from lgcloud.registry.models import Person
-    from lgcloud.registry.rules.record import fold_address, fold_kana, fold_name
-
-    ctx.require(queries.READ)
-    with bound(ctx):
-        qs = Person.objects.filter(municipality_id=ctx.tenant_code).select_related("household")
-        for column, value, fold in (
-            ("name_key", query.name, fold_name),
-            ("kana_key", query.kana, fold_kana),
-            ("address_key", query.address, fold_address),
-        ):
-            key = fold(value) if value else ""
-            if key:
-                qs = qs.filter(
-                    **{f"{column}__gte": key, f"{column}__lt": _prefix_end(key), f"{column}__startswith": key}
-                )
-        if query.birth_date:
-            qs = qs.filter(birth_date=query.birth_date)
-        if not query.include_removed:
-            qs = qs.exclude(status="removed")
-        offset = (page - 1) * queries.PAGE_SIZE
-        rows = list(qs.order_by("kana_key", "atena_number")[offset : offset + queries.PAGE_SIZE + 1])
-        audit(
-            ctx,
-            "registry.person.searched",
-            subject_type="person_search",
-            subject_id=len(rows[: queries.PAGE_SIZE]),
-            fields=[k for k, v in vars(query).items() if v],
-        )
-        return queries.SearchPage(
-            queries._summaries(ctx, rows[: queries.PAGE_SIZE], today), page, len(rows) > queries.PAGE_SIZE
-        )
-
-
 def _reads(samples: list[Sample], deadline: float, searches_only: bool = False) -> list[Timing]:
     from django.utils import timezone
 
@@ -381,9 +328,6 @@ def _reads(samples: list[Sample], deadline: float, searches_only: bool = False) 
 
     def search(q: SearchQuery) -> Callable[[], int]:
         return lambda: len(queries.search_persons(ctx, q, today=today).results)
-
-    def proposed(q: SearchQuery) -> Callable[[], int]:
-        return lambda: len(proposed_search_persons(ctx, q, today=today).results)
 
     def kana(s: Sample) -> SearchQuery:
         return SearchQuery(kana=s.family_kana + s.given_kana[:1])
@@ -399,9 +343,6 @@ def _reads(samples: list[Sample], deadline: float, searches_only: bool = False) 
         ("search: name prefix, variants folded (氏 + 名の1字)", [search(name(s)) for s in samples], ""),
         ("search: birth date", [search(SearchQuery(birth_date=s.birth)) for s in samples], ""),
         ("search: address prefix (…丁目)", [search(address(s)) for s in samples], ""),
-        ("search, proposed range form: kana prefix", [proposed(kana(s)) for s in samples], ""),
-        ("search, proposed range form: name prefix", [proposed(name(s)) for s in samples], ""),
-        ("search, proposed range form: address prefix", [proposed(address(s)) for s in samples], ""),
         (
             "person view: get_record",
             [lambda s=s: (queries.get_record(ctx, s.atena), 1)[1] for s in samples],
@@ -422,33 +363,6 @@ def _reads(samples: list[Sample], deadline: float, searches_only: bool = False) 
         print(f"  {timing.row(OPENCRVS_READ_P95_MS)}", flush=True)
         out.append(timing)
     return out
-
-
-def _same_results(samples: list[Sample]) -> str:
-    """Does the proposed form find exactly what search_persons finds? (first pages, 3 prefix kinds)."""
-    from django.utils import timezone
-
-    from lgcloud.registry import queries
-    from lgcloud.registry.queries import SearchQuery
-
-    ctx = _staff(MUNICIPALITY)
-    today = timezone.localdate()
-    differ = 0
-    checked = 0
-    for s in samples[:40]:
-        for q in (
-            SearchQuery(kana=s.family_kana + s.given_kana[:1]),
-            SearchQuery(name=(s.family + s.given[:1]).translate(TYPED)),
-            SearchQuery(address=_address_prefix(s.address)),
-        ):
-            a = [r.atena_number for r in queries.search_persons(ctx, q, today=today).results]
-            b = [r.atena_number for r in proposed_search_persons(ctx, q, today=today).results]
-            checked += 1
-            differ += a != b
-    return (
-        f"the proposed range form returned the same first page as search_persons"
-        f" for {checked - differ} of {checked} searches"
-    )
 
 
 BABY_NAMES = (
@@ -665,8 +579,6 @@ def main() -> int:
         remaining = args.budget - (time.monotonic() - start)
         samples = _samples(max(args.samples, 2 * (args.writes + args.writes)))
         compare = args.compare_without_0004
-        same = _same_results(samples)
-        print(f"  {same}", flush=True)
         reads = _reads(samples[: args.samples], time.monotonic() + remaining * (0.4 if compare else 0.6))
         writes_end = time.monotonic() + remaining * 0.3 if compare else start + args.budget - 30
         writes = _writes(samples, args.writes, writes_end, args.threads)
@@ -691,7 +603,6 @@ def main() -> int:
             for t in without:
                 report.add(t.row(OPENCRVS_READ_P95_MS))
             report.add()
-        report.add(f"- {same}")
         for t in writes:
             report.add(f"- {t.name}: {t.note}")
         report.add(

@@ -310,3 +310,19 @@ def test_the_fast_record_encoding_is_to_json() -> None:
                 status="removed", removed_on=AS_OF, qualifications=Qualifications(national_pension="1号")
             )
             assert record_json(moved) == moved.to_json()
+
+
+def test_the_generate_town_command(clerk: TenantContext) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = StringIO()
+    call_command("generate_town", municipality="131016", residents=60, seed=3, history=True, dry_run=True, stdout=out)
+    assert "住民 60" in out.getvalue() and not Person.objects.exists()
+    call_command("generate_town", municipality="131016", residents=60, seed=3, history=True, batch=25, stdout=out)
+    assert count_residents(clerk) == 60
+    assert AuditRecord.objects.filter(action="registry.bulk_load").count() == 3
+    with pytest.raises(CommandError, match="団体 999999"):
+        call_command("generate_town", municipality="999999", residents=1)
