@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connection, models
 from django.utils import timezone
 
@@ -532,7 +532,8 @@ def _reserve_ids(model: type[models.Model], count: int) -> list[int]:
             )
             first = int(cursor.fetchone()[0]) + 1
             return list(range(first, first + count))
-    raise NotImplementedError(f"bulk load on {connection.vendor}")
+    # lgcloud supports SQLite and PostgreSQL only (DESIGN.md); say so instead of guessing.
+    raise ImproperlyConfigured(f"一括登録は SQLite と PostgreSQL のみ対応しています（{connection.vendor}）。")
 
 
 def _insert(model: type[models.Model], rows: list[dict[str, Any]], now: datetime) -> None:
