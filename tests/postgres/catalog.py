@@ -55,6 +55,37 @@ def tenant_tables(conn: psycopg.Connection[Any]) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+# Tables that point (by foreign key) at a tenant table: their rows belong to one
+# municipality even without a tenant column of their own.
+_TENANT_CHILDREN = """
+SELECT DISTINCT c.oid::regclass::text
+FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND k.contype = 'f' AND c.relkind IN ('r', 'p')
+  AND k.confrelid = ANY(%s::regclass[])
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_attribute a
+    WHERE a.attrelid = c.oid AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped
+  )
+ORDER BY 1
+"""
+
+_ALL_TABLES = """
+SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY 1
+"""
+
+
+def tenant_children_without_tenant_column(conn: psycopg.Connection[Any]) -> list[str]:
+    """Tables that reference a tenant table but carry no tenant column: RLS cannot key on them."""
+    return [str(r[0]) for r in conn.execute(_TENANT_CHILDREN, [tenant_tables(conn), TENANT_COLUMN]).fetchall()]
+
+
+def all_tables(conn: psycopg.Connection[Any]) -> list[str]:
+    return [str(r[0]) for r in conn.execute(_ALL_TABLES).fetchall()]
+
+
 def rls_problems(conn: psycopg.Connection[Any]) -> dict[str, list[str]]:
     """Tenant relations that row-level security does not fully cover, with what is missing.
 

@@ -10,7 +10,7 @@ from django.apps import apps
 
 from lgcloud.core.postgres import POLICY_NAME
 
-from .catalog import rls_problems, tenant_tables
+from .catalog import all_tables, rls_problems, tenant_children_without_tenant_column, tenant_tables
 from .conftest import RawConnection
 
 KNOWN_TENANT_TABLES = {
@@ -20,6 +20,28 @@ KNOWN_TENANT_TABLES = {
     "audit_auditrecord",
     "audit_auditchainhead",
 }
+# Every other table in the schema, with the reason it holds no municipality's rows.
+# A new table must either be a tenant table (TenantModel + EnableTenantRLS) or be
+# listed here with its reason; anything else fails the classification test below.
+PLATFORM_TABLES = {
+    "django_migrations": "schema history",
+    "django_content_type": "model registry",
+    "auth_permission": "Django's permission names (lgcloud's roles live in core.permissions)",
+    "auth_group": "unused by lgcloud; Django's contrib.auth creates it",
+    "auth_group_permissions": "unused by lgcloud; Django's contrib.auth creates it",
+    "django_session": "signed-in sessions, keyed by an unguessable id; holds the staff id only",
+    "municipalities_municipality": "the directory of municipalities: public reference data",
+    "axes_accessattempt": "sign-in lock-out counters, keyed by login id",
+    "axes_accessattemptexpiration": "sign-in lock-out counters, keyed by login id",
+    "axes_accessfailurelog": "sign-in lock-out log, keyed by login id",
+    "axes_accesslog": "sign-in lock-out log, keyed by login id",
+    # A known exception (django-otp's own model): a member of staff's TOTP device,
+    # keyed by the staff id. It is read while signing in, before any tenant is known.
+    "otp_totp_totpdevice": "TOTP devices of staff (django-otp); reached only through the signed-in staff id",
+}
+# Tables that reference a tenant table without a tenant column of their own
+# (so RLS cannot key on them), accepted with the reason above.
+ACCEPTED_TENANT_CHILDREN = {"otp_totp_totpdevice"}
 FULLY_MISSING = ["ROW LEVEL SECURITY not enabled", "ROW LEVEL SECURITY not forced", "no policy"]
 
 
@@ -38,6 +60,22 @@ def test_every_model_with_a_municipality_is_a_tenant_table_in_the_catalog(app_db
     }
     assert modelled >= KNOWN_TENANT_TABLES
     assert modelled <= set(tenant_tables(app_db))
+
+
+def test_every_table_is_a_tenant_table_or_a_listed_platform_table(app_db: RawConnection) -> None:
+    """A table holding a municipality's data without the tenant column (e.g. an ``lg_code`` text field)
+    would escape the RLS guard above; so every table must be classified."""
+    tenant = set(tenant_tables(app_db))
+    unclassified = set(all_tables(app_db)) - tenant - set(PLATFORM_TABLES)
+    assert unclassified == set(), (
+        "classify these tables: a tenant table (TenantModel + EnableTenantRLS in a migration)"
+        " or a platform table in PLATFORM_TABLES with its reason"
+    )
+    assert tenant.isdisjoint(PLATFORM_TABLES)
+
+
+def test_no_table_hangs_off_a_tenant_table_without_the_tenant_column(app_db: RawConnection) -> None:
+    assert set(tenant_children_without_tenant_column(app_db)) == ACCEPTED_TENANT_CHILDREN
 
 
 def _probes(problems: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -60,6 +98,16 @@ def test_the_guard_reports_new_tenant_tables_without_row_level_security(
             "CREATE MATERIALIZED VIEW lgcloud_probe_matview AS SELECT id, municipality_id FROM accounts_staff"
         )
         problems = _probes(rls_problems(owner_db))
+        owner_db.execute(
+            "CREATE TABLE lgcloud_probe_child (id bigint PRIMARY KEY, staff_id bigint REFERENCES accounts_staff)"
+        )
+        owner_db.execute("CREATE TABLE lgcloud_probe_text_key (id bigint PRIMARY KEY, lg_code varchar(6) NOT NULL)")
+        children = {t for t in tenant_children_without_tenant_column(owner_db) if t.startswith("lgcloud_probe")}
+        unclassified = set(all_tables(owner_db)) - set(tenant_tables(owner_db)) - set(PLATFORM_TABLES)
+    # A child of a tenant table without the tenant column, and a table keyed by a text
+    # code instead of the tenant column, are both caught.
+    assert children == {"lgcloud_probe_child"}
+    assert {"lgcloud_probe_child", "lgcloud_probe_text_key"} <= unclassified
     assert problems == {
         "lgcloud_probe": FULLY_MISSING,
         "lgcloud_probe_fk": [
