@@ -26,6 +26,7 @@ release of a savepoint until the outer transaction ends. So:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from pytest_django import DjangoDbBlocker
 
 from lgcloud.accounts.actions import create_api_token, create_staff
 from lgcloud.accounts.models import Staff
+from lgcloud.core import idempotency
 from lgcloud.core.permissions import Role
 from lgcloud.core.tenancy import PLATFORM_SETTING, TENANT_SETTING, TenantContext, platform_scope
 from lgcloud.municipalities.actions import create_municipality, shipped_rows
@@ -175,12 +177,23 @@ def _seed_residents(ctx: TenantContext) -> None:
         previous_address="大阪府大阪市北区1-1",
     )
     head, wife = moved_in.atena_numbers
-    registry.register_address_change(
+    # Sent with an Idempotency-Key, as a client that may retry does (core.idempotency).
+    idempotency.once(
         ctx,
-        atena_numbers=[head, wife],
-        address="東京都テスト区2-2",
-        effective_date=date(2025, 4, 1),
-        filed_on=date(2025, 4, 1),
+        "seed-address-change",
+        idempotency.fingerprint("POST", "/seed/address-change", {"atena_numbers": [head, wife]}),
+        lambda: (
+            201,
+            dataclasses.asdict(
+                registry.register_address_change(
+                    ctx,
+                    atena_numbers=[head, wife],
+                    address="東京都テスト区2-2",
+                    effective_date=date(2025, 4, 1),
+                    filed_on=date(2025, 4, 1),
+                )
+            ),
+        ),
     )
     kiosk.set_kiosk_pin(ctx, atena_number=head, pin="1234")
     registry.set_protection(ctx, atena_number=wife, starts_on=date(2026, 1, 1), adversary=registry.Adversary("加害 者"))

@@ -47,3 +47,27 @@ class TenantDataKey(TenantModel):
 
     def __str__(self) -> str:
         return f"data key of {self.municipality_id}"
+
+
+class IdempotencyKey(TenantModel):
+    """A client-supplied ``Idempotency-Key`` and the first answer given for it.
+
+    Written in the same transaction as the write it guards, so a retry after a
+    lost acknowledgement (a failover, a dropped connection) either finds this row
+    and gets the stored answer, or finds nothing because nothing was committed.
+    ``fingerprint`` is an HMAC of the method, path and body (never the body
+    itself: it may hold a 個人番号).
+    """
+
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(default=0)  # 0 while the first request runs
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["municipality", "key"], name="idempotency_key_uniq")]
+        indexes = [models.Index(fields=["municipality", "created_at"], name="idempotency_key_created")]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id}:{self.key}"

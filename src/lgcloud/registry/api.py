@@ -7,15 +7,17 @@ same as a code that does not exist.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Router, Status
+from ninja import Router, Schema, Status
 from ninja.params import functions as param
 
 from lgcloud.accounts.auth import api_context, staff_auth
+from lgcloud.core import idempotency
 from lgcloud.core.tenancy import TenantContext
 
 from . import actions, certificates, queries
@@ -143,90 +145,112 @@ def _result(result: actions.ChangeResult) -> dict[str, Any]:
     return dataclasses.asdict(result)
 
 
+def _change(request: HttpRequest, ctx: TenantContext, payload: Schema, do: Callable[[], actions.ChangeResult]) -> Any:
+    """A 異動, at most once per ``Idempotency-Key`` when the client sends one (see core.idempotency)."""
+    key = request.headers.get(idempotency.HEADER)
+    if key is None:
+        return Status(201, _result(do()))
+    print_ = idempotency.fingerprint(request.method or "POST", request.path, payload.dict())
+
+    def run() -> tuple[int, Any]:
+        return 201, ChangeResultOut.model_validate(_result(do())).model_dump(mode="json")
+
+    return idempotency.json_response(idempotency.once(ctx, key, print_, run))
+
+
 @router.post(f"{BASE}/changes/move-in", response={201: ChangeResultOut}, summary="転入・職権記載")
 def move_in(request: HttpRequest, lg_code: LgCode, payload: MoveInIn) -> Any:
     ctx = _ctx(request, lg_code, "registry.change")
-    result = actions.register_move_in(
+    return _change(
+        request,
         ctx,
-        persons=[_new(p) for p in payload.persons],
-        address=payload.address,
-        address_detail=payload.address_detail,
-        effective_date=payload.effective_date,
-        filed_on=payload.filed_on,
-        previous_address=payload.previous_address,
-        origin=payload.origin,
-        household_number=payload.household_number,
-        reason=payload.reason,
-        ex_officio=payload.ex_officio,
-        confirm_duplicates=payload.confirm_duplicates,
+        payload,
+        lambda: actions.register_move_in(
+            ctx,
+            persons=[_new(p) for p in payload.persons],
+            address=payload.address,
+            address_detail=payload.address_detail,
+            effective_date=payload.effective_date,
+            filed_on=payload.filed_on,
+            previous_address=payload.previous_address,
+            origin=payload.origin,
+            household_number=payload.household_number,
+            reason=payload.reason,
+            ex_officio=payload.ex_officio,
+            confirm_duplicates=payload.confirm_duplicates,
+        ),
     )
-    return Status(201, _result(result))
 
 
 @router.post(f"{BASE}/changes/birth", response={201: ChangeResultOut}, summary="出生")
 def birth(request: HttpRequest, lg_code: LgCode, payload: BirthIn) -> Any:
-    result = actions.register_birth(
-        _ctx(request, lg_code, "registry.change"),
-        household_number=payload.household_number,
-        person=_new(payload.person),
-        filed_on=payload.filed_on,
-        reason=payload.reason,
+    ctx = _ctx(request, lg_code, "registry.change")
+    return _change(
+        request,
+        ctx,
+        payload,
+        lambda: actions.register_birth(
+            ctx,
+            household_number=payload.household_number,
+            person=_new(payload.person),
+            filed_on=payload.filed_on,
+            reason=payload.reason,
+        ),
     )
-    return Status(201, _result(result))
 
 
 @router.post(f"{BASE}/changes/death", response={201: ChangeResultOut}, summary="死亡")
 def death(request: HttpRequest, lg_code: LgCode, payload: DeathIn) -> Any:
-    result = actions.register_death(_ctx(request, lg_code, "registry.change"), **payload.dict())
-    return Status(201, _result(result))
+    ctx = _ctx(request, lg_code, "registry.change")
+    return _change(request, ctx, payload, lambda: actions.register_death(ctx, **payload.dict()))
 
 
 @router.post(f"{BASE}/changes/move-out", response={201: ChangeResultOut}, summary="転出（予定）")
 def move_out(request: HttpRequest, lg_code: LgCode, payload: MoveOutIn) -> Any:
-    result = actions.register_move_out(_ctx(request, lg_code, "registry.change"), **payload.dict())
-    return Status(201, _result(result))
+    ctx = _ctx(request, lg_code, "registry.change")
+    return _change(request, ctx, payload, lambda: actions.register_move_out(ctx, **payload.dict()))
 
 
 @router.post(f"{BASE}/changes/move-out-confirmation", response={201: ChangeResultOut}, summary="転出（確定）")
 def move_out_confirmation(request: HttpRequest, lg_code: LgCode, payload: MoveOutConfirmIn) -> Any:
-    result = actions.confirm_move_out(_ctx(request, lg_code, "registry.change"), **payload.dict())
-    return Status(201, _result(result))
+    ctx = _ctx(request, lg_code, "registry.change")
+    return _change(request, ctx, payload, lambda: actions.confirm_move_out(ctx, **payload.dict()))
 
 
 @router.post(f"{BASE}/changes/address-change", response={201: ChangeResultOut}, summary="転居")
 def address_change(request: HttpRequest, lg_code: LgCode, payload: AddressChangeIn) -> Any:
-    result = actions.register_address_change(_ctx(request, lg_code, "registry.change"), **payload.dict())
-    return Status(201, _result(result))
+    ctx = _ctx(request, lg_code, "registry.change")
+    return _change(request, ctx, payload, lambda: actions.register_address_change(ctx, **payload.dict()))
 
 
 @router.post(f"{BASE}/changes/household", response={201: ChangeResultOut}, summary="世帯変更")
 def household_change(request: HttpRequest, lg_code: LgCode, payload: HouseholdChangeIn) -> Any:
-    result = actions.change_household(_ctx(request, lg_code, "registry.change"), **payload.dict())
-    return Status(201, _result(result))
+    ctx = _ctx(request, lg_code, "registry.change")
+    return _change(request, ctx, payload, lambda: actions.change_household(ctx, **payload.dict()))
 
 
 @router.post(f"{BASE}/changes/name-change", response={201: ChangeResultOut}, summary="氏名変更")
 def name_change(request: HttpRequest, lg_code: LgCode, payload: NameChangeIn) -> Any:
-    result = actions.register_name_change(_ctx(request, lg_code, "registry.change"), **payload.dict())
-    return Status(201, _result(result))
+    ctx = _ctx(request, lg_code, "registry.change")
+    return _change(request, ctx, payload, lambda: actions.register_name_change(ctx, **payload.dict()))
 
 
 @router.post(f"{BASE}/changes/correction", response={201: ChangeResultOut}, summary="職権修正")
 def correction(request: HttpRequest, lg_code: LgCode, payload: CorrectionIn) -> Any:
-    result = actions.correct_record(_ctx(request, lg_code, "registry.change"), **payload.dict())
-    return Status(201, _result(result))
+    ctx = _ctx(request, lg_code, "registry.change")
+    return _change(request, ctx, payload, lambda: actions.correct_record(ctx, **payload.dict()))
 
 
 @router.post(f"{BASE}/changes/ex-officio-removal", response={201: ChangeResultOut}, summary="職権消除")
 def removal(request: HttpRequest, lg_code: LgCode, payload: RemovalIn) -> Any:
-    result = actions.remove_ex_officio(_ctx(request, lg_code, "registry.change"), **payload.dict())
-    return Status(201, _result(result))
+    ctx = _ctx(request, lg_code, "registry.change")
+    return _change(request, ctx, payload, lambda: actions.remove_ex_officio(ctx, **payload.dict()))
 
 
 @router.post(f"{BASE}/changes/ex-officio-restoration", response={201: ChangeResultOut}, summary="職権回復")
 def restoration(request: HttpRequest, lg_code: LgCode, payload: RestorationIn) -> Any:
-    result = actions.restore_ex_officio(_ctx(request, lg_code, "registry.change"), **payload.dict())
-    return Status(201, _result(result))
+    ctx = _ctx(request, lg_code, "registry.change")
+    return _change(request, ctx, payload, lambda: actions.restore_ex_officio(ctx, **payload.dict()))
 
 
 @router.put(f"{BASE}/persons/{{atena_number}}/individual-number", response={204: None}, summary="個人番号の記録")
