@@ -71,3 +71,51 @@ class IdempotencyKey(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.municipality_id}:{self.key}"
+
+
+class Job(TenantModel):
+    """One run of a batch (賦課計算, 給付の対象者抽出, 振込ファイル作成 …), visible to staff.
+
+    ``(municipality, kind, key)`` is unique: running the same batch again finds this
+    row and carries on where it stopped (each chunk of work commits together with the
+    counts below), or reports it finished. Errors name the item and a code, never
+    personal data.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", "実行中"
+        INTERRUPTED = "interrupted", "中断（再実行で再開）"
+        SUCCEEDED = "succeeded", "完了"
+        FAILED = "failed", "失敗"
+
+    kind = models.CharField("種類", max_length=64)
+    key = models.CharField("識別キー", max_length=200)
+    label = models.CharField("名称", max_length=200, blank=True)
+    # The permission a member of staff needs to see this job (that of the app that runs it).
+    permission = models.CharField(max_length=64)
+    state = models.CharField("状態", max_length=16, choices=State.choices, default=State.RUNNING)
+    dry_run = models.BooleanField("試行（書き込みなし）", default=False)
+    params = models.JSONField("条件", default=dict)
+    total = models.PositiveIntegerField("対象件数", null=True)
+    done = models.PositiveIntegerField("処理済み", default=0)
+    skipped = models.PositiveIntegerField("処理済みのため省略", default=0)
+    failed = models.PositiveIntegerField("エラー", default=0)
+    errors = models.JSONField("エラー（先頭100件）", default=list)
+    result = models.JSONField("結果", default=dict)
+    # The key of the last item of the last committed chunk: a rerun starts after it.
+    checkpoint = models.CharField("再開位置", max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField("実行回数", default=0)
+    actor_name = models.CharField("実行者", max_length=150)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True)
+    created_at = models.DateTimeField("登録日時", auto_now_add=True)
+    started_at = models.DateTimeField("開始日時", null=True)
+    finished_at = models.DateTimeField("終了日時", null=True)
+    heartbeat_at = models.DateTimeField("最終更新", null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["municipality", "kind", "key"], name="job_kind_key_uniq")]
+        indexes = [models.Index(fields=["municipality", "created_at"], name="job_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key} ({self.state})"
