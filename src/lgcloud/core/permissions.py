@@ -61,6 +61,14 @@ PERMISSIONS: dict[str, str] = {
     "tax:assessment:write": "個人住民税の賦課処理",
     "benefits:case:read": "給付（児童手当等）の参照",
     "benefits:case:write": "給付（児童手当等）の処理",
+    "registry:transfer:confirm": "他団体からの転入（転出証明書情報）の確認・転入処理",
+    "linkage:webhook:manage": "連携（Webhook の購読・配信ログ・再送）の管理",
+    "linkage:events:read": "連携イベントの取得",
+    "linkage:client:manage": "連携する外部システム（API クライアント）の管理",
+    "registry:resident:export": "住民記録の全件出力（標準レイアウト・データ移行）",
+    "registry:resident:restore": "住民記録の全件取込み（空の団体へのデータ移行）",
+    "portability:export:request": "全件出力の申請",
+    "portability:export:approve": "全件出力の承認（申請者とは別の職員）",
     "platform:municipality:read": "団体（テナント）の参照",
     "platform:municipality:manage": "団体（テナント）の管理",
     "platform:health:read": "稼働状況・メトリクスの参照",
@@ -78,12 +86,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "registry:certificate:issue",
             "registry:individual_number:read",
             "registry:protection:manage",
+            "registry:transfer:confirm",
+            "portability:export:request",
         }
     ),
     Role.TAX_CLERK: frozenset(_BASE | {"tax:assessment:read", "tax:assessment:write", "registry:resident:read"}),
     Role.WELFARE_CLERK: frozenset(_BASE | {"benefits:case:read", "benefits:case:write", "registry:resident:read"}),
     Role.AUDITOR: frozenset(_BASE | {"audit:log:read"}),
-    Role.MUNICIPAL_ADMIN: frozenset(_BASE | {"municipal:staff:read", "municipal:staff:manage"}),
+    Role.MUNICIPAL_ADMIN: frozenset(
+        _BASE
+        | {
+            "municipal:staff:read",
+            "municipal:staff:manage",
+            "portability:export:request",
+            "portability:export:approve",
+            "registry:resident:export",
+            "linkage:webhook:manage",
+            "linkage:events:read",
+            "linkage:client:manage",
+        }
+    ),
     # A machine: no dashboard, no search, no reading of records; it may only issue to a
     # resident who has just proved who they are (card + PIN) at the terminal.
     Role.KIOSK: frozenset({"registry:certificate:self_service"}),
@@ -99,7 +121,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 }
 
 # Permission scopes that touch residents' personal data: never granted to the operator.
-PERSONAL_DATA_SCOPES: frozenset[str] = frozenset({"registry", "tax", "benefits", "audit"})
+PERSONAL_DATA_SCOPES: frozenset[str] = frozenset({"registry", "tax", "benefits", "audit", "portability"})
 
 
 def permissions_for(roles: frozenset[Role] | set[Role]) -> frozenset[str]:

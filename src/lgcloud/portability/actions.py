@@ -1,0 +1,276 @@
+"""Export a municipality's register as a standard-layout bundle, and import one into an empty municipality.
+
+Export streams every entity from one consistent snapshot (registry.dump) into
+its CSV, writing to a temporary folder that is renamed into place only when
+every file and the manifest are complete; memory stays flat.
+
+Import first verifies the whole bundle (portability.validate); if anything is
+wrong it writes nothing and returns the report. Otherwise it writes the
+register in one transaction (registry.restore), so it becomes visible all at
+once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from lgcloud.core.tenancy import TenantContext, bound
+from lgcloud.registry import dump, restore
+
+from . import codec
+from .bundle import FileEntry, entity_files, header, open_writer, read_manifest, read_rows, sha256_of, write_manifest
+from .layout import (
+    ADDRESS,
+    CHANGE,
+    CHANGE_RECORD,
+    FOREIGN_RESIDENT,
+    HOUSEHOLD,
+    INDIVIDUAL_NUMBER,
+    PERSON,
+    PROTECTION,
+    Entity,
+)
+from .validate import DEFAULT_CAP, Report, verify_bundle
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    directory: Path
+    files: list[FileEntry]
+    manifest: dict[str, Any]
+
+
+class ExportError(Exception):
+    """The export could not be written (a Japanese message); nothing is left at the destination."""
+
+
+def _noop(_entity: str, _n: int) -> None:
+    return None
+
+
+def export_bundle(
+    ctx: TenantContext,
+    out_dir: Path,
+    *,
+    municipality_name: str,
+    individual_numbers: bool = True,
+    progress: Progress | None = None,
+    generator: str = "lgcloud",
+) -> ExportResult:
+    """Write the bundle to ``out_dir`` (which must not exist yet, or be empty)."""
+    tick = progress or _noop
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise ExportError(f"出力先 {out_dir} は空ではありません。新しいフォルダを指定してください。")
+    parent = out_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    work = parent / f".{out_dir.name}.partial-{os.getpid()}"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir()
+    try:
+        with dump.snapshot(ctx):
+            files = _write_all(ctx, work, individual_numbers, tick)
+            dump.record_export(
+                ctx, bundle=out_dir.name, files={f.entity: f.rows for f in files}, individual_numbers=individual_numbers
+            )
+        manifest = write_manifest(
+            work,
+            lg_code=ctx.tenant_code,
+            municipality_name=municipality_name,
+            files=files,
+            excluded=[] if individual_numbers else [INDIVIDUAL_NUMBER.name],
+            generator=generator,
+        )
+        if out_dir.exists():
+            out_dir.rmdir()
+        os.replace(work, out_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return ExportResult(out_dir, files, manifest)
+
+
+def _write_all(ctx: TenantContext, work: Path, individual_numbers: bool, tick: Progress) -> list[FileEntry]:
+    handles = {}
+    writers = {}
+    counts = dict.fromkeys((e.name for e, _ in entity_files()), 0)
+    try:
+        for entity, name in entity_files():
+            handle, writer = open_writer(work / name)
+            handles[entity.name] = handle
+            writers[entity.name] = writer
+            writer.writerow(header(entity))
+
+        w = writers[HOUSEHOLD.name]
+        for household_number, created_on in dump.households(ctx):
+            w.writerow((household_number, created_on.isoformat()))
+            counts[HOUSEHOLD.name] += 1
+        tick(HOUSEHOLD.name, counts[HOUSEHOLD.name])
+
+        wp, wa, wf, wn = (writers[e.name] for e in (PERSON, ADDRESS, FOREIGN_RESIDENT, INDIVIDUAL_NUMBER))
+        for record, number in dump.persons(ctx, individual_numbers=individual_numbers):
+            atena = record["atena_number"]
+            person, address, foreign = codec.person_rows(atena, record)
+            wp.writerow(person)
+            wa.writerow(address)
+            counts[PERSON.name] += 1
+            counts[ADDRESS.name] += 1
+            if foreign is not None:
+                wf.writerow(foreign)
+                counts[FOREIGN_RESIDENT.name] += 1
+            if number is not None:
+                wn.writerow((atena, number))
+                counts[INDIVIDUAL_NUMBER.name] += 1
+            if counts[PERSON.name] % 10000 == 0:
+                tick(PERSON.name, 10000)
+        tick(PERSON.name, counts[PERSON.name] % 10000)
+
+        w = writers[CHANGE.name]
+        for change in dump.changes(ctx):
+            w.writerow(codec.change_row(change))
+            counts[CHANGE.name] += 1
+        tick(CHANGE.name, counts[CHANGE.name])
+
+        w = writers[CHANGE_RECORD.name]
+        for v in dump.versions(ctx):
+            w.writerow(codec.version_row(v.atena_number, v.seq, v.change_number, v.effective_date, v.record))
+            counts[CHANGE_RECORD.name] += 1
+            if counts[CHANGE_RECORD.name] % 10000 == 0:
+                tick(CHANGE_RECORD.name, 10000)
+        tick(CHANGE_RECORD.name, counts[CHANGE_RECORD.name] % 10000)
+
+        w = writers[PROTECTION.name]
+        for serial, p in enumerate(dump.protections(ctx), start=1):
+            w.writerow(
+                (
+                    str(serial),
+                    p.atena_number,
+                    p.applicant,
+                    p.starts_on.isoformat(),
+                    p.expires_on.isoformat(),
+                    p.ended_on.isoformat() if p.ended_on else "",
+                    p.adversary_display,
+                    p.adversary_birth_date.isoformat() if p.adversary_birth_date else "",
+                    p.reason,
+                    codec.datetime_text(p.created_at),
+                )
+            )
+            counts[PROTECTION.name] += 1
+        tick(PROTECTION.name, counts[PROTECTION.name])
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return [FileEntry(e.name, name, counts[e.name], sha256_of(work / name)) for e, name in entity_files()]
+
+
+# --- import ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    report: Report
+    stats: restore.RestoreStats | None  # None: nothing was imported
+
+
+def _data_rows(directory: Path, entity: Entity) -> Iterator[list[str]]:
+    rows = read_rows(directory / entity.file_name)
+    next(rows)  # the header, checked by the validator
+    for _line, row in rows:
+        yield row
+
+
+def _persons(directory: Path) -> Iterator[restore.RestoredPerson]:
+    foreigners = _data_rows(directory, FOREIGN_RESIDENT)
+    numbers = _data_rows(directory, INDIVIDUAL_NUMBER)
+    next_foreign = next(foreigners, None)
+    next_number = next(numbers, None)
+    for person, address in zip(_data_rows(directory, PERSON), _data_rows(directory, ADDRESS), strict=True):
+        atena = person[0]
+        foreign = None
+        if next_foreign is not None and next_foreign[0] == atena:
+            foreign, next_foreign = next_foreign, next(foreigners, None)
+        number = None
+        if next_number is not None and next_number[0] == atena:
+            number, next_number = next_number[1], next(numbers, None)
+        yield restore.RestoredPerson(atena, codec.record_from_rows(person, address, foreign), number)
+
+
+def _changes(directory: Path) -> Iterator[restore.RestoredChange]:
+    for row in _data_rows(directory, CHANGE):
+        yield restore.RestoredChange(**codec.change_from_row(row))
+
+
+def _versions(directory: Path) -> Iterator[restore.RestoredVersion]:
+    for row in _data_rows(directory, CHANGE_RECORD):
+        yield restore.RestoredVersion(
+            row[1], int(row[0]), date.fromisoformat(row[3]), codec.record_from_version_row(row)
+        )
+
+
+def _protections(directory: Path) -> Iterator[restore.RestoredProtection]:
+    for row in _data_rows(directory, PROTECTION):
+        yield restore.RestoredProtection(
+            atena_number=row[1],
+            applicant=row[2],
+            starts_on=date.fromisoformat(row[3]),
+            expires_on=date.fromisoformat(row[4]),
+            ended_on=date.fromisoformat(row[5]) if row[5] else None,
+            adversary_display=row[6],
+            adversary_birth_date=date.fromisoformat(row[7]) if row[7] else None,
+            reason=row[8],
+            created_at=codec.parse_datetime(row[9]),
+        )
+
+
+def import_bundle(
+    ctx: TenantContext,
+    directory: Path,
+    *,
+    allow_other_municipality: bool = False,
+    cap: int = DEFAULT_CAP,
+    progress: Progress | None = None,
+    on_verified: Callable[[Report], None] | None = None,
+) -> ImportResult:
+    """Verify the bundle, then write it into the (empty) municipality of ``ctx`` in one transaction."""
+    ctx.require(restore.RESTORE)
+    directory = Path(directory)
+    report = verify_bundle(directory, cap=cap)
+    if report.ok:
+        source = str((read_manifest(directory).get("municipality") or {}).get("code", ""))
+        if source != ctx.tenant_code and not allow_other_municipality:
+            report.add(
+                "manifest.json",
+                0,
+                "municipality.code",
+                f"団体コード {source} の出力です。取込み先は {ctx.tenant_code} です"
+                "（別の団体へ取り込むときは --as-other-municipality を指定してください）。",
+            )
+    if on_verified is not None:
+        on_verified(report)
+    if not report.ok:
+        return ImportResult(report, None)
+    with bound(ctx):
+        if not restore.is_empty(ctx):
+            raise ValidationError("この団体には住民記録がすでにあります。全件の取込みは空の団体にだけ行えます。")
+        stats = restore.restore(
+            ctx,
+            households=((row[0], date.fromisoformat(row[1])) for row in _data_rows(directory, HOUSEHOLD)),
+            persons=_persons(directory),
+            changes=_changes(directory),
+            versions=_versions(directory),
+            protections=_protections(directory),
+            progress=progress,
+            source=directory.name,
+        )
+    return ImportResult(report, stats)

@@ -1,0 +1,192 @@
+"""Every row of one municipality's register, streamed in a fixed order: what a full export reads.
+
+Reads only; one transaction bound to the municipality (row-level security applies),
+rows fetched in chunks (a server-side cursor on PostgreSQL), so memory stays flat
+however large the town. The caller holds the iterators inside ``snapshot(ctx)`` so
+every entity comes from the same consistent state.
+
+Records are the JSON form of :class:`~lgcloud.registry.rules.record.ResidentRecord`
+(what PersonVersion and Person store). 個人番号 are decrypted here only for the
+export's own file and never logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db import connection, transaction
+
+from lgcloud.audit.actions import record as audit
+from lgcloud.core import crypto
+from lgcloud.core.tenancy import TenantContext, bound
+
+from .models import Change, Household, Person, PersonVersion, ProtectionOrder
+
+EXPORT = "registry:resident:export"
+INDIVIDUAL_NUMBER = b"individual_number"  # associated data of the ciphertext (actions.INDIVIDUAL_NUMBER)
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class DumpedChange:
+    change_number: int
+    change_type: str
+    effective_date: date
+    filed_on: date | None
+    processed_at: datetime
+    actor_name: str
+    reason: str
+    corrects: int | None
+    late_filing: bool
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DumpedVersion:
+    atena_number: str
+    seq: int  # 1, 2, … per person in the order the versions were written
+    change_number: int
+    effective_date: date
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DumpedProtection:
+    atena_number: str
+    applicant: str
+    starts_on: date
+    expires_on: date
+    ended_on: date | None
+    adversary_display: str
+    adversary_birth_date: date | None
+    reason: str
+    created_at: datetime
+
+
+@contextmanager
+def snapshot(ctx: TenantContext) -> Iterator[TenantContext]:
+    """One read transaction for the whole export (REPEATABLE READ on PostgreSQL: one consistent state)."""
+    ctx.require(EXPORT)
+    with bound(ctx):
+        if connection.vendor == "postgresql":
+            # The first statement of the transaction fixes the snapshot; bound() has only set settings.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield ctx
+
+
+def counts(ctx: TenantContext) -> dict[str, int]:
+    tenant = ctx.tenant_code
+    return {
+        "household": Household.objects.filter(municipality_id=tenant).count(),
+        "person": Person.objects.filter(municipality_id=tenant).count(),
+        "foreign_resident": Person.objects.filter(municipality_id=tenant, is_foreign=True).count(),
+        "change": Change.objects.filter(municipality_id=tenant).count(),
+        "change_record": PersonVersion.objects.filter(municipality_id=tenant).count(),
+        "protection": ProtectionOrder.objects.filter(municipality_id=tenant).count(),
+        "individual_number": Person.objects.filter(
+            municipality_id=tenant, individual_number_ciphertext__isnull=False
+        ).count(),
+    }
+
+
+def households(ctx: TenantContext) -> Iterator[tuple[str, date]]:
+    _inside(ctx)
+    rows = (
+        Household.objects.filter(municipality_id=ctx.tenant_code)
+        .order_by("household_number")
+        .values_list("household_number", "created_on")
+    )
+    yield from rows.iterator(chunk_size=CHUNK)
+
+
+def persons(ctx: TenantContext, *, individual_numbers: bool) -> Iterator[tuple[dict[str, Any], str | None]]:
+    """(current record, 個人番号 or None) per person, by 宛名番号."""
+    _inside(ctx)
+    rows = (
+        Person.objects.filter(municipality_id=ctx.tenant_code)
+        .order_by("atena_number")
+        .values_list("record", "individual_number_ciphertext")
+    )
+    for record, blob in rows.iterator(chunk_size=CHUNK):
+        number = crypto.decrypt(ctx, bytes(blob), INDIVIDUAL_NUMBER) if (individual_numbers and blob) else None
+        yield record, number
+
+
+def changes(ctx: TenantContext) -> Iterator[DumpedChange]:
+    _inside(ctx)
+    rows = (
+        Change.objects.filter(municipality_id=ctx.tenant_code)
+        .order_by("change_number")
+        .values_list(
+            "change_number",
+            "change_type",
+            "effective_date",
+            "filed_on",
+            "processed_at",
+            "actor_name",
+            "reason",
+            "corrects__change_number",
+            "late_filing",
+            "details",
+        )
+    )
+    for row in rows.iterator(chunk_size=CHUNK):
+        yield DumpedChange(*row)
+
+
+def versions(ctx: TenantContext) -> Iterator[DumpedVersion]:
+    """Every PersonVersion, by person and then in the order written (id)."""
+    _inside(ctx)
+    rows = (
+        PersonVersion.objects.filter(municipality_id=ctx.tenant_code)
+        .order_by("person__atena_number", "id")
+        .values_list("person__atena_number", "change__change_number", "effective_date", "record")
+    )
+    previous, seq = "", 0
+    for atena, change_number, effective, record in rows.iterator(chunk_size=CHUNK):
+        seq = seq + 1 if atena == previous else 1
+        previous = atena
+        yield DumpedVersion(atena, seq, change_number, effective, record)
+
+
+def protections(ctx: TenantContext) -> Iterator[DumpedProtection]:
+    _inside(ctx)
+    rows = (
+        ProtectionOrder.objects.filter(municipality_id=ctx.tenant_code)
+        .order_by("id")
+        .values_list(
+            "person__atena_number",
+            "applicant__atena_number",
+            "starts_on",
+            "expires_on",
+            "ended_on",
+            "adversary_display",
+            "adversary_birth_date",
+            "reason",
+            "created_at",
+        )
+    )
+    for atena, applicant, starts, expires, ended, display, birth, reason, created in rows.iterator(chunk_size=CHUNK):
+        yield DumpedProtection(atena, applicant or "", starts, expires, ended, display, birth, reason, created)
+
+
+def record_export(ctx: TenantContext, *, bundle: str, files: dict[str, int], individual_numbers: bool) -> None:
+    """The audit record of a finished export (names and counts, never values)."""
+    audit(
+        ctx,
+        "registry.exported",
+        subject_type="bundle",
+        subject_id=bundle,
+        fields=sorted(files) + (["individual_number"] if individual_numbers else []),
+    )
+
+
+def _inside(ctx: TenantContext) -> None:
+    ctx.require(EXPORT)
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("dump readers run inside snapshot(ctx)")
