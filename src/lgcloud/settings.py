@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "lgcloud.accounts",
     "lgcloud.audit",
     "lgcloud.registry",
+    "lgcloud.portability",
     "lgcloud.ops",
     "lgcloud.web",
 ]
