@@ -78,12 +78,14 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "ninja",
+    "oauth2_provider",
     "lgcloud.core",
     "lgcloud.municipalities",
     "lgcloud.accounts",
     "lgcloud.audit",
     "lgcloud.registry",
     "lgcloud.portability",
+    "lgcloud.linkage",
     "lgcloud.ops",
     "lgcloud.web",
 ]
@@ -236,6 +238,15 @@ METRICS_TOKEN = os.environ.get("LGCLOUD_METRICS_TOKEN", "")
 OTP_TOTP_ISSUER = "lgcloud"
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# 連携: other systems sign in with OAuth 2.0 client credentials; scopes come from the
+# purpose data map (linkage/parameters/data_map.yaml), see docs/linkage.md.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named so migrations can depend on it
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "OAUTH2_VALIDATOR_CLASS": "lgcloud.linkage.oauth.ClientValidator",
+    "SCOPES_BACKEND_CLASS": "lgcloud.linkage.oauth.DataMapScopes",
+}
 
 # Logs never carry request bodies or personal data; each line has the request id.
 LOGGING = {

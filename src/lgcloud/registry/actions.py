@@ -16,11 +16,12 @@ from django.utils import timezone
 
 from lgcloud.audit.actions import record as audit
 from lgcloud.core import crypto
-from lgcloud.core.checkdigits import CheckDigitError, validate_individual_number
+from lgcloud.core.checkdigits import CheckDigitError, validate_individual_number, validate_lg_code
 from lgcloud.core.sequences import next_value
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .codes import FILING_TYPES, ChangeType, Relationship, RemovalReason, ResidentStatus
+from .events import announce_change
 from .models import Change, Household, Person, PersonVersion
 from .rules.changes import (
     Problem,
@@ -262,6 +263,17 @@ def _commit(ctx: TenantContext, plan: _Plan) -> ChangeResult:
             effective_date=plan.effective_date,
             record=rec.to_json(),
         )
+    # 連携: the events go out in this same transaction, or not at all.
+    announce_change(
+        ctx,
+        change_number=change.change_number,
+        change_type=plan.change_type,
+        effective_date=plan.effective_date,
+        before=plan.before,
+        after=plan.after,
+        new_households=plan.new_households,
+        details=plan.details,
+    )
     audit(
         ctx,
         f"registry.change.{plan.change_type}",
@@ -351,8 +363,13 @@ def register_move_in(
     reason: str = "",
     ex_officio: bool = False,
     confirm_duplicates: bool = False,
+    transfer_id: str = "",
 ) -> ChangeResult:
-    """転入 (or 職権記載): new persons, in a new household or joining an existing one."""
+    """転入 (or 職権記載): new persons, in a new household or joining an existing one.
+
+    ``transfer_id`` names the 転出証明書情報 received from another municipality on the
+    platform (linkage's once-only move), so the event says which transfer it completes.
+    """
     _check_new(persons)
     if not address.strip():
         _refuse([Problem("address", "住所を入力してください。")])
@@ -366,6 +383,8 @@ def register_move_in(
             confirm_duplicates=confirm_duplicates,
             details={"origin": origin, "previous_address": previous_address},
         )
+        if transfer_id:
+            plan.details["transfer_id"] = transfer_id
         if household_number is None:
             number = _number(ctx, "registry.household")
             plan.new_households.add(number)
@@ -489,14 +508,29 @@ def register_move_out(
     new_head: str | None = None,
     relationships: Mapping[str, str] | None = None,
     reason: str = "",
+    destination_lg_code: str = "",
 ) -> ChangeResult:
-    """転出（予定）: filed before the move; the persons leave the household's count from now."""
+    """転出（予定）: filed before the move; the persons leave the household's count from now.
+
+    ``destination_lg_code`` (the 団体コード of the destination) lets a destination on the
+    platform receive the 転出証明書情報 itself (linkage's once-only move).
+    """
     if not destination.strip():
         _refuse([Problem("destination", "転出先を入力してください。")])
+    if destination_lg_code:
+        try:
+            validate_lg_code(destination_lg_code)
+        except CheckDigitError as exc:
+            _refuse([Problem("destination_lg_code", exc.message)])
+        if destination_lg_code == ctx.lg_code:
+            _refuse([Problem("destination_lg_code", "転出先に自団体は指定できません（転居として処理してください）。")])
 
     def build() -> _Plan:
         current = _load(ctx, atena_numbers)
-        plan = _Plan(ChangeType.MOVE_OUT_PLANNED, planned_date, filed_on, reason, details={"destination": destination})
+        details: dict[str, Any] = {"destination": destination}
+        if destination_lg_code:
+            details["destination_lg_code"] = destination_lg_code
+        plan = _Plan(ChangeType.MOVE_OUT_PLANNED, planned_date, filed_on, reason, details=details)
         for atena, rec in current.items():
             plan.before[atena] = rec
             plan.after[atena] = rec.replace(

@@ -41,6 +41,7 @@ from lgcloud.core.sequences import next_value
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .codes import FILING_TYPES, ChangeType, Relationship, ResidentStatus
+from .events import announce_bulk_load
 from .generator import AddressChange, Birth, Household, MoveIn
 from .models import Change, Person, PersonVersion, ProtectionOrder
 from .models import Household as HouseholdRow
@@ -453,6 +454,8 @@ def _write_batch(ctx: TenantContext, households: list[Household], stats: LoadSta
             for member, rec in change.records
         ]
         _insert(PersonVersion, versions, now)
+        # 連携: one event per batch, not per 異動 (docs/linkage.md, "Bulk loads").
+        announce_bulk_load(ctx, first_change=first_change, last_change=first_change + n_changes - 1, persons=n_people)
         audit(
             ctx,
             "registry.bulk_load",

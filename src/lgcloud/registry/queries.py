@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.http import Http404
 
@@ -157,6 +159,12 @@ def _person(ctx: TenantContext, atena_number: str) -> Person:
     return person
 
 
+def person_exists(ctx: TenantContext, atena_number: str) -> bool:
+    """Whether the municipality has (or had) this person; not a read of personal data, so not audited."""
+    with bound(ctx):
+        return Person.objects.filter(municipality_id=ctx.tenant_code, atena_number=atena_number).exists()
+
+
 def get_record(ctx: TenantContext, atena_number: str) -> ResidentRecord:
     """The current 住民票 (or 除票) of one person."""
     ctx.require(READ)
@@ -164,6 +172,23 @@ def get_record(ctx: TenantContext, atena_number: str) -> ResidentRecord:
         person = _person(ctx, atena_number)
         audit(ctx, "registry.person.viewed", subject_type="person", subject_id=atena_number, fields=["record"])
         return ResidentRecord.from_json(person.record)
+
+
+def get_record_items(
+    ctx: TenantContext, atena_number: str, items: Collection[str], *, action: str = "registry.person.items_read"
+) -> dict[str, Any]:
+    """Only the named items of one person's 住民票 (linkage's purpose-bound reads).
+
+    The audit record names exactly the items returned, so a resident's access history
+    shows what each reader saw. Unknown item names are ignored.
+    """
+    ctx.require(READ)
+    with bound(ctx):
+        person = _person(ctx, atena_number)
+        record = person.record
+        chosen = sorted(name for name in items if name in record)
+        audit(ctx, action, subject_type="person", subject_id=atena_number, fields=chosen)
+        return {name: record[name] for name in chosen}
 
 
 def get_record_as_of(ctx: TenantContext, atena_number: str, on: date) -> ResidentRecord | None:
