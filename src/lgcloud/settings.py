@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "lgcloud.accounts",
     "lgcloud.audit",
     "lgcloud.registry",
+    "lgcloud.tax",
     "lgcloud.portability",
     "lgcloud.linkage",
     "lgcloud.ops",

@@ -346,3 +346,73 @@ def list_protections(ctx: TenantContext, *, today: date, include_ended: bool = F
         rows = list(qs.order_by("expires_on"))
         audit(ctx, "registry.protection.listed", subject_type="protection_list", subject_id=len(rows))
         return rows
+
+
+@dataclass(frozen=True)
+class ResidentOn:
+    """One person as registered on a given date (the items a batch needs, nothing more)."""
+
+    atena_number: str
+    household_number: str
+    is_household_head: bool
+    relationship: str
+    birth_date: date
+    full_name: str
+    full_name_kana: str
+    address: str
+
+
+@dataclass(frozen=True)
+class ResidentPage:
+    residents: list[ResidentOn]
+    next_after: str | None  # pass as ``after`` for the next page; None when every person was seen
+
+
+def residents_on(ctx: TenantContext, on: date, *, after: str = "", limit: int = 5000) -> ResidentPage:
+    """The persons registered as residents on ``on``, by 宛名番号: one page of ``limit`` persons after ``after``.
+
+    For batches (個人住民税 on the 賦課期日, a benefit's reference date): each person's newest
+    version with 異動日 ≤ ``on``, kept if it was a resident then. Audited once per page.
+    """
+    ctx.require(READ)
+    with bound(ctx):
+        people = list(
+            Person.objects.filter(municipality_id=ctx.tenant_code, atena_number__gt=after)
+            .order_by("atena_number")
+            .values_list("id", "atena_number")[:limit]
+        )
+        latest: dict[int, dict[str, object]] = {}
+        for person_id, record in (
+            PersonVersion.objects.filter(
+                municipality_id=ctx.tenant_code, person_id__in=[p for p, _ in people], effective_date__lte=on
+            )
+            .order_by("person_id", "effective_date", "id")
+            .values_list("person_id", "record")
+        ):
+            latest[person_id] = record
+        out = []
+        for person_id, atena in people:
+            rec = latest.get(person_id)
+            if rec is None or rec.get("status") == ResidentStatus.REMOVED:
+                continue
+            out.append(
+                ResidentOn(
+                    atena,
+                    str(rec["household_number"]),
+                    bool(rec["is_household_head"]),
+                    str(rec["relationship"]),
+                    date.fromisoformat(str(rec["birth_date"])),
+                    f"{rec['family_name']} {rec['given_name']}".strip(),
+                    f"{rec['family_name_kana']} {rec['given_name_kana']}".strip(),
+                    f"{rec['address']}{' ' + str(rec['address_detail']) if rec.get('address_detail') else ''}",
+                )
+            )
+        if people:
+            audit(
+                ctx,
+                "registry.residents.listed_as_of",
+                subject_type="resident_list",
+                subject_id=f"{people[0][1]}-{people[-1][1]}",
+                fields=["atena_number", "household", "birth_date", "name", "address", f"as_of:{on.isoformat()}"],
+            )
+        return ResidentPage(out, people[-1][1] if len(people) == limit else None)

@@ -1,0 +1,12 @@
+from django.db import migrations
+
+from lgcloud.core.postgres import EnableTenantRLS
+
+
+class Migration(migrations.Migration):
+    dependencies = [("tax", "0001_initial")]
+
+    operations = [
+        EnableTenantRLS("incomedeclaration"),
+        EnableTenantRLS("assessment"),
+    ]
