@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lgcloud.core.wareki import ERAS, WarekiError, era_of, format_date, format_short, parse_date, to_wareki
+from lgcloud.core.wareki import (
+    ERAS,
+    WarekiError,
+    era_of,
+    format_date,
+    format_short,
+    parse_compact,
+    parse_date,
+    to_wareki,
+)
 
 SUPPORTED = st.dates(min_value=date(1873, 1, 1), max_value=date(2200, 12, 31))
 
@@ -114,3 +123,37 @@ def test_eras_tile_the_calendar() -> None:
         assert previous.end is not None
         assert following.start == previous.end + timedelta(days=1)
     assert ERAS[-1].end is None
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("H070401", date(1995, 4, 1)),
+        ("4070401", date(1995, 4, 1)),
+        ("R030521", date(2021, 5, 21)),
+        ("5030521", date(2021, 5, 21)),
+        ("r010501", date(2019, 5, 1)),
+        ("3640107", date(1989, 1, 7)),
+        ("Ｈ０７０４０１", date(1995, 4, 1)),
+    ],
+)
+def test_compact_legacy_forms(text: str, day: date) -> None:
+    assert parse_compact(text) == day
+
+
+def test_compact_forms_refuse_what_is_not_a_date_of_that_era() -> None:
+    for text in ("H310501", "4310501", "R000101", "H070230", "9070401", "H7041", "19950401"):
+        with pytest.raises(WarekiError) as exc:
+            parse_compact(text)
+        assert not exc.value.message.isascii()
+    # A vendor's own 元号コード table.
+    assert parse_compact("H070401", {"7": "H"}) == date(1995, 4, 1)
+    assert parse_compact("7070401", {"7": "H"}) == date(1995, 4, 1)
+
+
+def test_the_three_legacy_written_forms_and_gannen() -> None:
+    assert parse_date("H07.04.01") == date(1995, 4, 1)
+    assert parse_date("平成7年4月1日") == date(1995, 4, 1)
+    assert parse_date("R3.5.21") == date(2021, 5, 21)
+    assert parse_date("平成元年1月8日") == date(1989, 1, 8)
+    assert parse_date("H元.1.8") == date(1989, 1, 8)

@@ -35,6 +35,7 @@ __all__ = [
     "era_of",
     "format_date",
     "format_short",
+    "parse_compact",
     "parse_date",
     "to_wareki",
 ]
@@ -153,4 +154,37 @@ def parse_date(text: str) -> date:
         raise WarekiError(
             f"{era.name}{'元' if year == 1 else year}年{day.month}月{day.day}日は{era.name}の期間外です。"
         )
+    return day
+
+
+# 元号コード of legacy registry systems (the digit before YYMMDD in 「4070401」): 1 明治 … 5 令和.
+ERA_DIGITS: dict[str, str] = {"1": "M", "2": "T", "3": "S", "4": "H", "5": "R"}
+_COMPACT = re.compile(r"(?P<era>[MTSHR0-9])(?P<year>[0-9]{2})(?P<month>[0-9]{2})(?P<day>[0-9]{2})")
+
+
+def parse_compact(text: str, era_digits: dict[str, str] | None = None) -> date:
+    """Read the compact forms legacy systems store: 「H070401」 (略号 + YYMMDD) or 「4070401」 (元号コード + YYMMDD).
+
+    ``era_digits`` maps a 元号コード to its 略号 (default :data:`ERA_DIGITS`: 1 明治 … 5 令和).
+    Raises :class:`WarekiError` like :func:`parse_date`.
+    """
+    codes = ERA_DIGITS if era_digits is None else era_digits
+    cleaned = "".join(text.translate(_FULL_WIDTH).split()).upper()
+    match = _COMPACT.fullmatch(cleaned)
+    letter = match["era"] if match is not None else ""
+    if letter.isdigit():
+        letter = codes.get(letter, "")
+    if match is None or letter not in _BY_ABBREVIATION:
+        raise WarekiError("和暦の日付は「H070401」（略号＋年月日6桁）または「4070401」（元号コード＋6桁）の形です。")
+    era = _BY_ABBREVIATION[letter]
+    year = int(match["year"])
+    if year < 1:
+        raise WarekiError("和暦の年は元年（1年）からです。")
+    try:
+        day = WarekiDate(era, year, int(match["month"]), int(match["day"])).to_date()
+    except ValueError:
+        raise WarekiError("存在しない日付です。") from None
+    if not era.contains(day):
+        label = "元" if year == 1 else str(year)
+        raise WarekiError(f"{era.name}{label}年{day.month}月{day.day}日は{era.name}の期間外です。")
     return day
