@@ -10,6 +10,7 @@ from lgcloud.accounts.api import router as accounts_router
 from lgcloud.audit.api import router as audit_router
 from lgcloud.core.api import install_problem_handlers, problem_response
 from lgcloud.core.problems import Problem
+from lgcloud.linkage.api import router as linkage_router
 from lgcloud.municipalities.api import router as municipalities_router
 from lgcloud.registry.actions import PossibleDuplicate
 from lgcloud.registry.api import router as registry_router
@@ -31,6 +32,7 @@ api.add_router("", accounts_router)
 api.add_router("", audit_router)
 api.add_router("", registry_router)
 api.add_router("", kiosk_router)
+api.add_router("", linkage_router)
 
 
 @api.exception_handler(PossibleDuplicate)

@@ -1,4 +1,5 @@
 from django.urls import include, path
+from oauth2_provider.views import TokenView
 
 from lgcloud.api import api
 from lgcloud.ops import views as ops_views
@@ -6,6 +7,8 @@ from lgcloud.registry import public_views as registry_public_views
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    # 連携: OAuth 2.0 token endpoint for other systems (client credentials only; docs/linkage.md).
+    path("oauth/token/", TokenView.as_view(), name="oauth_token"),
     path("healthz", ops_views.healthz, name="healthz"),
     path("metrics", ops_views.metrics, name="metrics"),
     path("verify/<str:code>/", registry_public_views.verify, name="certificate_verify"),

@@ -166,6 +166,9 @@ class MoveOutIn(Schema):
     new_head: str | None = None
     relationships: dict[str, str] | None = None
     reason: str = ""
+    destination_lg_code: str = Field(
+        "", pattern=r"^([0-9]{6})?$", description="転出先の団体コード（基盤上の団体なら転出証明書情報を自動で送付）"
+    )
 
 
 class MoveOutConfirmIn(Schema):
