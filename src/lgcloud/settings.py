@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "lgcloud.tax",
     "lgcloud.portability",
     "lgcloud.linkage",
+    "lgcloud.procedures",
     "lgcloud.ops",
     "lgcloud.web",
 ]
@@ -248,6 +249,72 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "lgcloud.linkage.oauth.ClientValidator",
     "SCOPES_BACKEND_CLASS": "lgcloud.linkage.oauth.DataMapScopes",
 }
+
+# 行政手続オンライン化 (procedures): residents sign in with OpenID Connect; see docs/procedures.md.
+# The 開発用 provider (accounts/devidp.py) is for development and tests only and refused in production.
+OIDC_DEV_PROVIDER = DEVELOPMENT and os.environ.get("LGCLOUD_OIDC_DEV_PROVIDER", "1") == "1"
+if not DEVELOPMENT and os.environ.get("LGCLOUD_OIDC_DEV_PROVIDER", "0") == "1":
+    raise ImproperlyConfigured("開発用 OIDC プロバイダ（LGCLOUD_OIDC_DEV_PROVIDER）は本番環境では使えません。")
+OIDC_ISSUER = os.environ.get("LGCLOUD_OIDC_ISSUER", f"{PUBLIC_URL}/dev-idp" if OIDC_DEV_PROVIDER else "")
+OIDC_CLIENT_ID = os.environ.get("LGCLOUD_OIDC_CLIENT_ID", "lgcloud-dev-portal" if OIDC_DEV_PROVIDER else "")
+OIDC_SCOPES = os.environ.get("LGCLOUD_OIDC_SCOPES", "openid profile address email")
+
+
+def _dev_oidc_secret() -> str:
+    import hashlib
+    import hmac
+
+    digest = hmac.new(SECRET_KEY.encode(), b"dev-oidc-client", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+OIDC_CLIENT_SECRET = os.environ.get("LGCLOUD_OIDC_CLIENT_SECRET", _dev_oidc_secret() if OIDC_DEV_PROVIDER else "")
+
+
+def _dev_oidc_key() -> str:
+    """The development provider's RSA signing key, generated once into VAR_DIR (development only)."""
+    path = VAR_DIR / "dev_oidc_key.pem"
+    if not path.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        path.chmod(0o600)
+    return path.read_text()
+
+
+if OIDC_DEV_PROVIDER:
+    # Only the signing key: the provider's views name their own validator and server classes,
+    # so the linkage app's client-credentials set-up above is left as it is.
+    OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] = _dev_oidc_key()
+
+# Attachments to procedures: stored per municipality under this folder, checked, optionally scanned.
+ATTACHMENT_DIR = Path(os.environ.get("LGCLOUD_ATTACHMENT_DIR", VAR_DIR / "attachments")).resolve()
+ATTACHMENT_MAX_BYTES = int(os.environ.get("LGCLOUD_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+ATTACHMENT_SCANNER = os.environ.get("LGCLOUD_ATTACHMENT_SCANNER", "")
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# E-mail to residents (status of their procedures). Without LGCLOUD_SMTP_HOST a development
+# machine prints messages to the console.
+SMTP_HOST = os.environ.get("LGCLOUD_SMTP_HOST", "")
+if SMTP_HOST or not DEVELOPMENT:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_HOST = SMTP_HOST or "localhost"
+EMAIL_PORT = int(os.environ.get("LGCLOUD_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("LGCLOUD_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("LGCLOUD_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("LGCLOUD_SMTP_STARTTLS", "0") == "1"
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("LGCLOUD_MAIL_FROM", "lgcloud <no-reply@localhost>")
+
 
 # Logs never carry request bodies or personal data; each line has the request id.
 LOGGING = {

@@ -1,4 +1,4 @@
-"""Staff accounts, their roles, and personal API tokens."""
+"""Staff accounts, their roles, personal API tokens, and residents' sign-in accounts."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 
+from lgcloud.core.models import TenantModel
 from lgcloud.core.permissions import ROLE_LABELS, Role
 
 from .identifiers import username_validator
@@ -102,3 +103,33 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
+
+
+class ResidentAccount(TenantModel):
+    """A resident's sign-in: an OpenID Connect identity linked to one person of one municipality's registry.
+
+    Separate from :class:`Staff` on purpose: a resident is never a Django user, holds no
+    role, and signs in only through an OpenID Connect provider (in production the Digital
+    Agency's マイナンバーカード authentication). The link to the registry is the
+    宛名番号 of the person the provider's 基本4情報 matched at the first sign-in
+    (see docs/procedures.md).
+    """
+
+    issuer = models.CharField("IdP（iss）", max_length=255)
+    subject = models.CharField("利用者識別子（sub）", max_length=255)
+    atena_number = models.CharField("宛名番号", max_length=10)
+    email = models.EmailField("連絡先メールアドレス", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "住民利用者"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "issuer", "subject"], name="resident_account_identity_uniq"
+            ),
+        ]
+        indexes = [models.Index(fields=["municipality", "atena_number"], name="resident_account_atena_idx")]
+
+    def __str__(self) -> str:
+        return f"resident account {self.pk}"

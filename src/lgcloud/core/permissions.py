@@ -69,6 +69,9 @@ PERMISSIONS: dict[str, str] = {
     "registry:resident:restore": "住民記録の全件取込み（空の団体へのデータ移行）",
     "portability:export:request": "全件出力の申請",
     "portability:export:approve": "全件出力の承認（申請者とは別の職員）",
+    "procedures:submission:review": "オンライン申請の審査・承認",
+    "procedures:counter:assist": "窓口でのオンライン申請の代理入力",
+    "resident:procedure:file": "住民本人によるオンライン申請（住民のログインにのみ付与）",
     "platform:municipality:read": "団体（テナント）の参照",
     "platform:municipality:manage": "団体（テナント）の管理",
     "platform:health:read": "稼働状況・メトリクスの参照",
@@ -77,7 +80,9 @@ PERMISSIONS: dict[str, str] = {
 _BASE = {"staff:dashboard:view", "staff:municipality:read"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.COUNTER: frozenset(_BASE | {"registry:resident:read", "registry:certificate:issue"}),
+    Role.COUNTER: frozenset(
+        _BASE | {"registry:resident:read", "registry:certificate:issue", "procedures:counter:assist"}
+    ),
     Role.REGISTRY_CLERK: frozenset(
         _BASE
         | {
@@ -88,10 +93,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "registry:protection:manage",
             "registry:transfer:confirm",
             "portability:export:request",
+            "procedures:submission:review",
+            "procedures:counter:assist",
         }
     ),
     Role.TAX_CLERK: frozenset(_BASE | {"tax:assessment:read", "tax:assessment:write", "registry:resident:read"}),
-    Role.WELFARE_CLERK: frozenset(_BASE | {"benefits:case:read", "benefits:case:write", "registry:resident:read"}),
+    Role.WELFARE_CLERK: frozenset(
+        _BASE
+        | {
+            "benefits:case:read",
+            "benefits:case:write",
+            "registry:resident:read",
+            "procedures:submission:review",
+            "procedures:counter:assist",
+        }
+    ),
     Role.AUDITOR: frozenset(_BASE | {"audit:log:read"}),
     Role.MUNICIPAL_ADMIN: frozenset(
         _BASE
@@ -121,7 +137,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 }
 
 # Permission scopes that touch residents' personal data: never granted to the operator.
-PERSONAL_DATA_SCOPES: frozenset[str] = frozenset({"registry", "tax", "benefits", "audit", "portability"})
+PERSONAL_DATA_SCOPES: frozenset[str] = frozenset(
+    {"registry", "tax", "benefits", "audit", "portability", "procedures", "resident"}
+)
 
 
 def permissions_for(roles: frozenset[Role] | set[Role]) -> frozenset[str]:
