@@ -16,7 +16,7 @@ PORT      ?= 8000
 # The demo and the tests run with development settings (no HTTPS on loopback).
 DEV_ENV := LGCLOUD_ENV=development
 
-.PHONY: help run test test-fast test-pg test-e2e lint install assets system-deps clean
+.PHONY: help run test test-fast test-pg test-e2e lint install assets system-deps clean drill
 
 help: ## このヘルプ / list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -60,10 +60,14 @@ test: install assets system-deps lint ## 全テスト（lint を含む）/ the f
 	$(PYTEST) -m "not postgres"
 	$(PYTEST) tests/postgres -m postgres
 	$(PYTEST) tests/concurrency -m postgres
+	$(PYTEST) tests/failover -m postgres
 
 test-pg: install ## PostgreSQL 15 の使い捨てクラスタでのテスト（RLS）/ the PostgreSQL tests (RLS) on a throwaway cluster
 	$(PYTEST) tests/postgres -m postgres
 	$(PYTEST) tests/concurrency -m postgres
+
+drill: install ## 東西フェイルオーバー訓練（主系を SIGKILL、RPO/RTO を報告）/ failover drill: kill the primary, report RPO and RTO
+	$(VENV)/bin/python -m tests.failover.drill --write bench/results/failover-drill-$$(date -u +%Y-%m-%d).md
 
 test-e2e: install assets system-deps ## ブラウザのテスト（Playwright + axe-core）/ the browser tests
 	$(PYTEST) tests/e2e -m e2e

@@ -17,7 +17,8 @@ def test_readme_gives_exactly_the_two_setup_commands() -> None:
 
 
 def test_every_environment_variable_is_documented() -> None:
-    sources = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "src" / "lgcloud").rglob("*.py"))
+    files = [*(ROOT / "src" / "lgcloud").rglob("*.py"), *(ROOT / "deploy").glob("*.py")]
+    sources = "".join(p.read_text(encoding="utf-8") for p in files)
     variables = set(re.findall(r"\"(LGCLOUD_[A-Z_]+)\"", sources))
     assert "LGCLOUD_DATABASE_URL" in variables
     operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")

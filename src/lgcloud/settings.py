@@ -12,10 +12,10 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from lgcloud.core import database_url
 from lgcloud.core.residency import validate_storage_region
 
 ENV = os.environ.get("LGCLOUD_ENV", "production")
@@ -133,7 +133,14 @@ TEMPLATES = [
 # Database: SQLite in var/ by default; PostgreSQL via LGCLOUD_DATABASE_URL.
 DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'lgcloud.sqlite3'}"
 DATABASE_URL = os.environ.get("LGCLOUD_DATABASE_URL", DEFAULT_DATABASE_URL)
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("LGCLOUD_DB_CONN_MAX_AGE", "0")))
+# A multi-host URL (east,west) with target_session_attrs=read-write finds the primary
+# again after a failover (core.database_url; docs/operations.md). Health checks drop a
+# pooled connection to a server that went away before a request uses it.
+_db = database_url.parse(
+    DATABASE_URL,
+    conn_max_age=int(os.environ.get("LGCLOUD_DB_CONN_MAX_AGE", "0")),
+    conn_health_checks=os.environ.get("LGCLOUD_DB_CONN_HEALTH_CHECKS", "1") == "1",
+)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     if _db["NAME"] != ":memory:":
         Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
