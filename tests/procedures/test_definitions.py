@@ -1,0 +1,80 @@
+"""Procedures as data: every shipped definition is valid, broken ones are refused, changes make versions."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lgcloud.core.tenancy import TenantContext
+from lgcloud.procedures import catalog
+from lgcloud.procedures.actions import Filing, publish_definitions, submit
+from lgcloud.procedures.models import ProcedureDefinition, Submission
+from lgcloud.procedures.queries import submission_definition
+from lgcloud.procedures.rules.deadlines import filing_deadline
+from lgcloud.procedures.rules.definitions import DefinitionError, parse_definition
+from tests.conftest import CHIYODA
+
+from .conftest import Resident
+
+
+def test_the_shipped_definitions_are_valid() -> None:
+    codes = {f.definition.code for f in catalog.load_all()}
+    assert codes == {"address_change", "move_out", "certificate_by_post", "child_allowance"}
+
+
+def test_a_broken_definition_names_every_problem() -> None:
+    with pytest.raises(DefinitionError) as refused:
+        parse_definition(
+            {
+                "code": "x",
+                "title": "",
+                "reviewer_role": "operator",
+                "fields": [{"name": "a", "label": "A", "type": "colour"}],
+                "prefill": [{"field": "n", "item": "individual_number", "label": "個人番号"}],
+                "on_approve": {"action": "registry.address_change"},
+            }
+        )
+    text = " ".join(refused.value.problems)
+    for expected in ("title", "colour", "individual_number", "operator", "moved_on"):
+        assert expected in text
+
+
+def test_fourteen_days_and_closed_days() -> None:
+    assert filing_deadline(date(2025, 4, 1), 14) == date(2025, 4, 15)  # a Tuesday
+    assert filing_deadline(date(2025, 4, 5), 14) == date(2025, 4, 21)  # 4/19 is a Saturday
+    assert filing_deadline(date(2025, 4, 15), 14) == date(2025, 4, 30)  # 4/29 昭和の日
+    assert filing_deadline(date(2025, 12, 17), 14) == date(2026, 1, 5)  # 年末年始
+
+
+@pytest.mark.django_db
+def test_a_change_after_publication_is_a_new_version_and_submissions_keep_theirs(
+    resident: Resident, tmp_path: Path
+) -> None:
+    ctx = TenantContext.system(None, "test")
+    assert publish_definitions(ctx)[0].created is False  # already published by the fixture: idempotent
+    values = {"planned_on": "2030-01-01", "destination": "大阪府", "scope": "household"}
+    first = submit(
+        resident.ctx, code="move_out", atena_number=resident.atena_number, filing=Filing(values=values),
+        today=date.today(), resident_account_id=resident.account_id,
+    )
+    folder = tmp_path / "defs"
+    shutil.copytree(catalog.DEFINITIONS_DIR, folder)
+    changed = yaml.safe_load((folder / "move_out.yaml").read_text(encoding="utf-8"))
+    changed["fields"].append({"name": "reason_text", "label": "転出の理由", "type": "text", "required": True})
+    (folder / "move_out.yaml").write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
+    results = {r.code: r for r in publish_definitions(ctx, folder)}
+    assert results["move_out"].version == 2 and results["move_out"].created
+    assert not results["address_change"].created
+    assert list(ProcedureDefinition.objects.filter(code="move_out").values_list("version", flat=True).order_by("version")) == [1, 2]
+    old = Submission.objects.get(municipality_id=CHIYODA, number=first)
+    assert old.definition.version == 1
+    assert submission_definition(resident.ctx, old).field("reason_text") is None
+    with pytest.raises(Exception, match="reason_text"):  # the new version asks for the new field
+        submit(
+            resident.ctx, code="move_out", atena_number=resident.atena_number, filing=Filing(values=values),
+            today=date.today(), resident_account_id=resident.account_id,
+        )
