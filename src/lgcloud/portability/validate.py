@@ -186,8 +186,12 @@ class _Seen:
     person_households: dict[int, int] = field(default_factory=dict)
 
 
-def _rows(report: Report, directory: Path, entity: Entity, dates: _DateCheck) -> Iterator[tuple[int, list[str]]]:
-    """The rows of one file whose values are all valid; problems go to the report."""
+def _rows(report: Report, directory: Path, entity: Entity, dates: _DateCheck) -> Iterator[tuple[int, list[str], bool]]:
+    """(line, values, all valid) for the rows whose keys and references can be read; problems go to the report.
+
+    A row with a bad value is still yielded (valid False) when its key and references are sound, so the
+    rows that refer to it are not reported too; its own semantic checks are skipped.
+    """
     name = entity.file_name
     path = directory / name
     if not path.is_file():
@@ -199,6 +203,7 @@ def _rows(report: Report, directory: Path, entity: Entity, dates: _DateCheck) ->
     number_column = next((i for i, it in enumerate(entity.items) if it.id == "001-N002"), None)
     key_columns = [i for i, it in enumerate(entity.items) if it.id in entity.key]
     key_int = [entity.items[i].type is ItemType.INTEGER for i in key_columns]
+    reference_columns = [i for i, it in enumerate(entity.items) if it.references]
     previous: tuple[Any, ...] | None = None
     count = 0
     rows = read_rows(path)
@@ -213,10 +218,15 @@ def _rows(report: Report, directory: Path, entity: Entity, dates: _DateCheck) ->
                 report.add(name, line, "", f"項目の数が{width}ではありません（{len(row)}）。")
                 continue
             if not pattern.fullmatch(_SEP.join(row)):
-                for it, value in zip(entity.items, row, strict=True):
+                bad_columns = set()
+                for i, (it, value) in enumerate(zip(entity.items, row, strict=True)):
                     problem = _item_problem(it, value)
                     if problem:
                         report.add(name, line, it.id, problem)
+                        bad_columns.add(i)
+                if not bad_columns & set(key_columns) and not bad_columns & set(reference_columns):
+                    # The row still counts as present, so rows naming it are not reported as well.
+                    yield line, row, False
                 continue
             bad_dates = [i for i in date_columns if dates.bad(row[i])]
             for i in bad_dates:
@@ -233,9 +243,7 @@ def _rows(report: Report, directory: Path, entity: Entity, dates: _DateCheck) ->
                 report.add(name, line, ",".join(entity.key), reason)
                 continue
             previous = key
-            if bad_dates:
-                continue
-            yield line, row
+            yield line, row, not bad_dates
     except UnicodeDecodeError as exc:
         report.add(name, 0, "", f"UTF-8 として読めないバイト列があります（{exc.start}バイト目付近）。")
     except csv.Error as exc:  # unbalanced quotes and the like
@@ -288,26 +296,26 @@ def verify_bundle(directory: Path, *, cap: int = DEFAULT_CAP, progress: Callable
     say = progress or (lambda _name: None)
 
     say(HOUSEHOLD.name)
-    for _line, row in _rows(report, directory, HOUSEHOLD, dates):
+    for _line, row, _valid in _rows(report, directory, HOUSEHOLD, dates):
         seen.households.add(int(row[0]))
 
     say(PERSON.name)
-    is_head = PERSON.items.index(PERSON.item("001-P003"))  # 世帯主フラグ follows 世帯番号
-    for line, row in _rows(report, directory, PERSON, dates):
+    is_head, status, is_foreign = (_index(PERSON, i) for i in ("001-P003", "001-P011", "001-P027"))
+    for line, row, valid in _rows(report, directory, PERSON, dates):
         atena, household = int(row[0]), int(row[1])
         seen.persons.add(atena)
         if household not in seen.households:
             report.add(PERSON.file_name, line, "001-P002", "世帯番号が household にありません。")
-        if row[is_head] == "1" and row[_index(PERSON, "001-P011")] != "3":  # 除票でない世帯主
+        if row[is_foreign] == "1":
+            seen.foreign_persons.add(atena)
+        if valid and row[is_head] == "1" and row[status] != "3":  # 除票でない世帯主
             seen.heads[household] += 1
             if seen.heads[household] == 2:
                 report.add(PERSON.file_name, line, "001-P003", "同じ世帯に世帯主が2人以上います（除票を除く）。")
-        if row[_index(PERSON, "001-P027")] == "1":
-            seen.foreign_persons.add(atena)
 
     say(ADDRESS.name)
     addressed: set[int] = set()
-    for line, row in _rows(report, directory, ADDRESS, dates):
+    for line, row, _valid in _rows(report, directory, ADDRESS, dates):
         atena = int(row[0])
         addressed.add(atena)
         if atena not in seen.persons:
@@ -317,7 +325,7 @@ def verify_bundle(directory: Path, *, cap: int = DEFAULT_CAP, progress: Callable
 
     say(FOREIGN_RESIDENT.name)
     foreign: set[int] = set()
-    for line, row in _rows(report, directory, FOREIGN_RESIDENT, dates):
+    for line, row, _valid in _rows(report, directory, FOREIGN_RESIDENT, dates):
         atena = int(row[0])
         foreign.add(atena)
         if atena not in seen.foreign_persons:
@@ -326,12 +334,12 @@ def verify_bundle(directory: Path, *, cap: int = DEFAULT_CAP, progress: Callable
         report.add(FOREIGN_RESIDENT.file_name, 0, "001-F001", f"外国人住民の行がない外国人住民が{missing}人います。")
 
     say(CHANGE.name)
-    for line, row in _rows(report, directory, CHANGE, dates):
+    for line, row, valid in _rows(report, directory, CHANGE, dates):
         number = int(row[0])
         if row[7] and int(row[7]) not in seen.changes:
             report.add(CHANGE.file_name, line, "001-C008", "修正対象の異動番号が、この異動より前にありません。")
         bad_items = [i for i in row[12].split() if i not in RECORD_KEY]
-        if bad_items:
+        if valid and bad_items:
             report.add(CHANGE.file_name, line, "001-C013", "異動履歴にない項目IDを含みます。")
         seen.changes.add(number)
 
@@ -340,19 +348,19 @@ def verify_bundle(directory: Path, *, cap: int = DEFAULT_CAP, progress: Callable
 
     say(PROTECTION.name)
     expected = 1
-    for line, row in _rows(report, directory, PROTECTION, dates):
-        if int(row[0]) != expected:
+    for line, row, valid in _rows(report, directory, PROTECTION, dates):
+        if valid and int(row[0]) != expected:
             report.add(PROTECTION.file_name, line, "001-S001", f"支援措置番号が連番ではありません（期待 {expected}）。")
-        expected = int(row[0]) + 1
+        expected = int(row[0]) + 1 if valid else expected + 1
         for column, item_id in ((1, "001-S002"), (2, "001-S003")):
             if row[column] and int(row[column]) not in seen.persons:
                 report.add(PROTECTION.file_name, line, item_id, "宛名番号が person にありません。")
-        if row[4] < row[3]:
+        if valid and row[4] < row[3]:
             report.add(PROTECTION.file_name, line, "001-S005", "終了予定日が開始日より前です。")
 
     say(INDIVIDUAL_NUMBER.name)
     numbers: set[str] = set()
-    for line, row in _rows(report, directory, INDIVIDUAL_NUMBER, dates):
+    for line, row, _valid in _rows(report, directory, INDIVIDUAL_NUMBER, dates):
         if int(row[0]) not in seen.persons:
             report.add(INDIVIDUAL_NUMBER.file_name, line, "001-N001", "宛名番号が person にありません。")
         if row[1] in numbers:
@@ -383,8 +391,8 @@ def _check_versions(report: Report, directory: Path, seen: _Seen, dates: _DateCh
             report.add(name, first_line, "001-R002", "宛名番号が person にありません。")
             continue
         with_history.add(atena)
-        for expected, (line, row) in enumerate(group, start=1):
-            if int(row[2]) != expected:
+        for expected, (line, row, valid) in enumerate(group, start=1):
+            if valid and int(row[2]) != expected:
                 report.add(name, line, "001-R003", f"履歴連番が1からの連番ではありません（期待 {expected}）。")
             if int(row[0]) not in seen.changes:
                 report.add(name, line, "001-R001", "異動番号が change にありません。")
