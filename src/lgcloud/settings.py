@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "lgcloud.audit",
     "lgcloud.registry",
     "lgcloud.tax",
+    "lgcloud.benefits",
     "lgcloud.portability",
     "lgcloud.linkage",
     "lgcloud.procedures",

@@ -1,0 +1,517 @@
+"""給付 writes: programmes, eligibility runs, accounts, applications and payment batches (全銀 files).
+
+Batches are core Jobs (resumable, idempotent, with ``dry_run``). Every write is one transaction
+(a batch: one per chunk) with its audit record; the unique constraints in models.py make a
+second payment to a household impossible whatever the callers do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from lgcloud.audit.actions import record as audit
+from lgcloud.core import jobs
+from lgcloud.core.models import Job
+from lgcloud.core.problems import Problem
+from lgcloud.core.tenancy import TenantContext, bound
+from lgcloud.registry.queries import residents_on
+
+from . import banks
+from .models import Application, BankAccount, Entitlement, Payment, PaymentBatch, Programme
+from .parameters import PARAMETERS
+from .rules import zengin
+from .rules.flat_benefit import HouseholdEntitlement, ProgrammeDefinition, household_entitlements, parse_programme
+
+WRITE = "benefits:case:write"
+READ = "benefits:case:read"
+
+
+class BenefitRefused(Exception):
+    """A refusal with a stable code and a Japanese message; nothing was written."""
+
+    def __init__(self, code: str, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+    def problem(self) -> Problem:
+        return Problem(409 if self.code in {"already_applied", "programme_changed"} else 400, self.code, self.message)
+
+
+# --- programmes --------------------------------------------------------------------------------
+
+
+def load_programme(ctx: TenantContext, data: dict[str, Any], *, source: bytes) -> Programme:
+    """Load a programme file into the municipality; loading the same file again changes nothing."""
+    ctx.require(WRITE)
+    definition = parse_programme(data)
+    sha = hashlib.sha256(source).hexdigest()
+    top_up = int(PARAMETERS.value("emergency.local_top_up_per_person", definition.reference_date, ctx.tenant_code))
+    with bound(ctx):
+        existing = Programme.objects.filter(municipality_id=ctx.tenant_code, code=definition.code).first()
+        if existing is not None:
+            if existing.source_sha256 != sha:
+                raise BenefitRefused(
+                    "programme_changed",
+                    "同じコードの別内容のプログラムが登録済みです。新しいコードで登録してください。",
+                )
+            return existing
+        programme = Programme.objects.create(
+            municipality_id=ctx.tenant_code,
+            code=definition.code,
+            name=definition.name,
+            amount_per_person=definition.amount_per_person,
+            top_up_per_person=top_up,
+            reference_date=definition.reference_date,
+            payee=definition.payee,
+            mode=definition.mode,
+            definition=_jsonable(data),
+            source_sha256=sha,
+            loaded_at=timezone.now(),
+        )
+        audit(ctx, "benefits.programme.loaded", subject_type="programme", subject_id=definition.code)
+        return programme
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()}
+
+
+def _programme(ctx: TenantContext, code: str) -> Programme:
+    programme = Programme.objects.filter(municipality_id=ctx.tenant_code, code=code).first()
+    if programme is None:
+        raise BenefitRefused("unknown_programme", "給付プログラムが見つかりません。")
+    return programme
+
+
+def definition_of(programme: Programme) -> ProgrammeDefinition:
+    data = dict(programme.definition)
+    data["reference_date"] = date.fromisoformat(str(data["reference_date"]))
+    return parse_programme(data)
+
+
+# --- eligibility -------------------------------------------------------------------------------
+
+
+def determine_eligibility(
+    ctx: TenantContext,
+    code: str,
+    *,
+    dry_run: bool = False,
+    chunk_size: int = 5000,
+    on_progress: Callable[[Job], None] | None = None,
+) -> Job:
+    """List every household registered on the reference date with its amount (job ``benefits.eligibility``).
+
+    First a read pass over the register on the reference date (households can straddle pages),
+    then the entitlements are written in chunks by 世帯番号; a rerun resumes after the last one.
+    """
+    ctx.require(WRITE)
+    with bound(ctx):
+        programme = _programme(ctx, code)
+    handle = jobs.open_job(
+        ctx,
+        kind="benefits.eligibility",
+        key=code,
+        permission=READ,
+        label=f"{programme.name} 対象者抽出",
+        params={"programme": code, "reference_date": programme.reference_date.isoformat()},
+        dry_run=dry_run,
+    )
+    if handle.already_done:
+        return handle.job
+    members: list[tuple[str, str, bool]] = []
+    after: str | None = ""
+    while after is not None:
+        page = residents_on(ctx, programme.reference_date, after=after, limit=20000)
+        members += [(r.household_number, r.atena_number, r.is_household_head) for r in page.residents]
+        after = page.next_after
+    entitled = household_entitlements(
+        members, per_person=programme.amount_per_person, top_up_per_person=programme.top_up_per_person
+    )
+    jobs.set_total(ctx, handle, len(entitled))
+    todo = [e for e in entitled if e.household_number > handle.checkpoint]
+    job_id = None if dry_run else handle.job.pk
+
+    def work(chunk: Sequence[HouseholdEntitlement]) -> jobs.ChunkOutcome:
+        numbers = [e.household_number for e in chunk]
+        have = set(
+            Entitlement.objects.filter(
+                municipality_id=ctx.tenant_code, programme=programme, household_number__in=numbers
+            ).values_list("household_number", flat=True)
+        )
+        new = [
+            Entitlement(
+                municipality_id=ctx.tenant_code,
+                programme=programme,
+                household_number=e.household_number,
+                head_atena_number=e.head_atena_number,
+                persons=e.persons,
+                amount=e.amount,
+                job_id=job_id,
+            )
+            for e in chunk
+            if e.household_number not in have
+        ]
+        Entitlement.objects.bulk_create(new, batch_size=2000)
+        audit(
+            ctx,
+            "benefits.entitlement.listed",
+            subject_type="programme",
+            subject_id=f"{code}:{numbers[0]}-{numbers[-1]}",
+            fields=[f"count:{len(new)}"],
+        )
+        return jobs.ChunkOutcome(done=len(new), skipped=len(have))
+
+    jobs.run_chunks(
+        ctx,
+        handle,
+        jobs.chunked(todo, chunk_size),
+        work,
+        item_key=lambda e: e.household_number,
+        on_progress=on_progress,
+    )
+    return jobs.finish_job(
+        ctx,
+        handle,
+        {
+            "households": len(entitled),
+            "persons": sum(e.persons for e in entitled),
+            "amount": sum(e.amount for e in entitled),
+        },
+    )
+
+
+# --- accounts and applications -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountInput:
+    bank_code: str
+    branch_code: str
+    account_type: int
+    account_number: str
+    holder_kana: str
+
+
+def _check_account(account: AccountInput) -> None:
+    if not (len(account.bank_code) == 4 and account.bank_code.isdigit()):
+        raise BenefitRefused("invalid_account", "金融機関コードは4桁の数字です。", "bank_code")
+    if not (len(account.branch_code) == 3 and account.branch_code.isdigit()):
+        raise BenefitRefused("invalid_account", "支店コードは3桁の数字です。", "branch_code")
+    if account.account_type not in (1, 2, 4, 9):
+        raise BenefitRefused(
+            "invalid_account", "預金種目は 1（普通）・2（当座）・4（貯蓄）・9（その他）です。", "account_type"
+        )
+    if not (1 <= len(account.account_number) <= 7 and account.account_number.isdigit()):
+        raise BenefitRefused("invalid_account", "口座番号は7桁以内の数字です。", "account_number")
+    try:
+        banks.lookup(account.bank_code, account.branch_code)
+    except banks.UnknownBank as exc:
+        raise BenefitRefused("unknown_bank", str(exc), "bank_code") from None
+    try:
+        zengin.to_zengin_kana(account.holder_kana)
+    except zengin.ZenginError:
+        raise BenefitRefused("invalid_account", "口座名義はカナで入力してください。", "holder_kana") from None
+
+
+def register_account(ctx: TenantContext, atena_number: str, source: str, account: AccountInput) -> BankAccount:
+    """Record (or replace) a resident's account of ``source`` after checking the bank and branch codes."""
+    ctx.require(WRITE)
+    _check_account(account)
+    with bound(ctx):
+        row, _ = BankAccount.objects.update_or_create(
+            municipality_id=ctx.tenant_code,
+            atena_number=atena_number,
+            source=source,
+            defaults={
+                "bank_code": account.bank_code,
+                "branch_code": account.branch_code,
+                "account_type": account.account_type,
+                "account_number": account.account_number.zfill(7),
+                "holder_kana": account.holder_kana,
+                "registered_at": timezone.now(),
+            },
+        )
+        audit(ctx, "benefits.account.registered", subject_type="person", subject_id=atena_number, fields=[source])
+        return row
+
+
+def apply_for_benefit(
+    ctx: TenantContext,
+    code: str,
+    *,
+    household_number: str,
+    applicant_atena_number: str,
+    channel: str,
+    account: AccountInput,
+) -> Application:
+    """申請: only the 受給権者 (the 世帯主 on the reference date), only once per household."""
+    ctx.require(WRITE)
+    _check_account(account)
+    with bound(ctx):
+        programme = _programme(ctx, code)
+        entitlement = Entitlement.objects.filter(
+            municipality_id=ctx.tenant_code, programme=programme, household_number=household_number
+        ).first()
+        if entitlement is None:
+            raise BenefitRefused("not_eligible", "この世帯は対象者一覧にありません。")
+        if entitlement.head_atena_number != applicant_atena_number:
+            raise BenefitRefused("not_payee", "申請できるのは受給権者（基準日の世帯主）です。", "applicant")
+        try:
+            with transaction.atomic():
+                row = register_account(ctx, applicant_atena_number, BankAccount.Source.APPLICATION, account)
+                application = Application.objects.create(
+                    municipality_id=ctx.tenant_code,
+                    entitlement=entitlement,
+                    applicant_atena_number=applicant_atena_number,
+                    channel=channel,
+                    account=row,
+                    received_at=timezone.now(),
+                )
+        except IntegrityError:
+            # The unique constraint, not a prior check, decides: two submissions at once find it too.
+            raise BenefitRefused("already_applied", "この世帯の申請は受付済みです。") from None
+        Entitlement.objects.filter(pk=entitlement.pk, status=Entitlement.Status.ELIGIBLE).update(
+            status=Entitlement.Status.APPLIED
+        )
+        audit(ctx, "benefits.application.received", subject_type="entitlement", subject_id=f"{code}:{household_number}")
+        return application
+
+
+# --- payment batches and the 全銀 file ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Payable:
+    entitlement_id: int
+    household_number: str
+    head_atena_number: str
+    amount: int
+
+
+def _payer(definition: ProgrammeDefinition) -> zengin.Payer:
+    p = definition.payer
+    branch = banks.lookup(str(p["bank_code"]), str(p["branch_code"]))
+    return zengin.Payer(
+        requester_code=str(p["requester_code"]),
+        requester_name=str(p["requester_name"]),
+        bank_code=branch.bank_code,
+        bank_name=branch.bank_kana,
+        branch_code=branch.branch_code,
+        branch_name=branch.branch_kana,
+        account_type=int(p["account_type"]),
+        account_number=str(p["account_number"]),
+    )
+
+
+def _open_batch(ctx: TenantContext, programme: Programme, transfer_date: date) -> PaymentBatch:
+    """The unfinished batch of this programme (a killed run), or a new one."""
+    with bound(ctx):
+        open_batch = (
+            PaymentBatch.objects.filter(municipality_id=ctx.tenant_code, programme=programme, file_sha256="")
+            .order_by("-batch_number")
+            .first()
+        )
+        if open_batch is not None:
+            return open_batch
+        last = PaymentBatch.objects.filter(municipality_id=ctx.tenant_code, programme=programme).aggregate(
+            n=Max("batch_number")
+        )["n"]
+        return PaymentBatch.objects.create(
+            municipality_id=ctx.tenant_code,
+            programme=programme,
+            batch_number=(last or 0) + 1,
+            transfer_date=transfer_date,
+        )
+
+
+def create_payment_batch(
+    ctx: TenantContext,
+    code: str,
+    *,
+    transfer_date: date,
+    dry_run: bool = False,
+    chunk_size: int = 5000,
+    on_progress: Callable[[Job], None] | None = None,
+) -> Job:
+    """Pay every payable household not yet paid, into a 全銀 総合振込 file (job ``benefits.payment_batch``).
+
+    Payable: push programmes pay the 受給権者's 公金受取口座; application programmes pay the
+    account given on the application. A household without an account waits for the next batch.
+    """
+    ctx.require(WRITE)
+    with bound(ctx):
+        programme = _programme(ctx, code)
+    definition = definition_of(programme)
+    payer = _payer(definition)
+    if dry_run:
+        batch = None
+        key = f"{code}:dry-run"
+    else:
+        batch = _open_batch(ctx, programme, transfer_date)
+        key = f"{code}:{batch.batch_number}"
+    handle = jobs.open_job(
+        ctx,
+        kind="benefits.payment_batch",
+        key=key,
+        permission=READ,
+        label=f"{programme.name} 振込データ作成" + (f"（第{batch.batch_number}回）" if batch else ""),
+        params={"programme": code, "transfer_date": transfer_date.isoformat()},
+        dry_run=dry_run,
+    )
+    if handle.already_done:
+        return handle.job
+    if batch is not None and batch.job_id is None:
+        with bound(ctx):
+            PaymentBatch.objects.filter(pk=batch.pk).update(job=handle.job)
+    push = programme.mode == "push"
+
+    def payables() -> Iterator[list[_Payable]]:
+        last = handle.checkpoint
+        while True:
+            with bound(ctx):
+                qs = Entitlement.objects.filter(
+                    municipality_id=ctx.tenant_code, programme=programme, household_number__gt=last
+                ).exclude(status=Entitlement.Status.PAID)
+                if not push:
+                    qs = qs.filter(status=Entitlement.Status.APPLIED)
+                rows = [
+                    _Payable(*r)
+                    for r in qs.order_by("household_number").values_list(
+                        "id", "household_number", "head_atena_number", "amount"
+                    )[:chunk_size]
+                ]
+            if not rows:
+                return
+            yield rows
+            last = rows[-1].household_number
+
+    skipped_no_account = 0
+
+    def work(chunk: Sequence[_Payable]) -> jobs.ChunkOutcome:
+        nonlocal skipped_no_account
+        ids = [p.entitlement_id for p in chunk]
+        paid = set(
+            Payment.objects.filter(municipality_id=ctx.tenant_code, entitlement_id__in=ids).values_list(
+                "entitlement_id", flat=True
+            )
+        )
+        if push:
+            accounts = {
+                a.atena_number: a
+                for a in BankAccount.objects.filter(
+                    municipality_id=ctx.tenant_code,
+                    source=BankAccount.Source.PUBLIC_FUNDS,
+                    atena_number__in=[p.head_atena_number for p in chunk],
+                )
+            }
+            account_of = {p.entitlement_id: accounts.get(p.head_atena_number) for p in chunk}
+        else:
+            account_of = {
+                a.entitlement_id: a.account
+                for a in Application.objects.filter(
+                    municipality_id=ctx.tenant_code, entitlement_id__in=ids
+                ).select_related("account")
+            }
+        new = []
+        for p in chunk:
+            account = account_of.get(p.entitlement_id)
+            if p.entitlement_id in paid:
+                continue
+            if account is None:
+                skipped_no_account += 1
+                continue
+            new.append(
+                Payment(
+                    municipality_id=ctx.tenant_code,
+                    entitlement_id=p.entitlement_id,
+                    batch=batch,
+                    household_number=p.household_number,
+                    amount=p.amount,
+                    bank_code=account.bank_code,
+                    branch_code=account.branch_code,
+                    account_type=account.account_type,
+                    account_number=account.account_number,
+                    holder_kana=account.holder_kana,
+                )
+            )
+        if not dry_run:
+            Payment.objects.bulk_create(new, batch_size=2000)
+            Entitlement.objects.filter(pk__in=[p.entitlement_id for p in new]).update(status=Entitlement.Status.PAID)
+            audit(
+                ctx,
+                "benefits.payment.instructed",
+                subject_type="payment_batch",
+                subject_id=f"{code}:{batch.batch_number if batch else '-'}",
+                fields=[f"count:{len(new)}"],
+            )
+        return jobs.ChunkOutcome(done=len(new), skipped=len(paid))
+
+    jobs.run_chunks(ctx, handle, payables(), work, item_key=lambda p: p.household_number, on_progress=on_progress)
+    if batch is None:
+        return jobs.finish_job(ctx, handle, {"payable": handle.job.done, "no_account": skipped_no_account})
+    content = write_transfer_file(ctx, batch, payer, transfer_date)
+    return jobs.finish_job(
+        ctx,
+        handle,
+        {"batch": batch.batch_number, "bytes": len(content), "no_account": skipped_no_account},
+    )
+
+
+def write_transfer_file(ctx: TenantContext, batch: PaymentBatch, payer: zengin.Payer, transfer_date: date) -> bytes:
+    """Build the 全銀 file from the batch's committed payments (so a rerun builds the same file)."""
+    with bound(ctx):
+        rows = list(
+            Payment.objects.filter(municipality_id=ctx.tenant_code, batch=batch)
+            .order_by("household_number")
+            .values_list(
+                "bank_code",
+                "branch_code",
+                "account_type",
+                "account_number",
+                "holder_kana",
+                "amount",
+                "household_number",
+            )
+        )
+    transfers = []
+    for bank_code, branch_code, account_type, account_number, holder, amount, household in rows:
+        branch = banks.lookup(bank_code, branch_code)
+        transfers.append(
+            zengin.Transfer(
+                bank_code,
+                branch.bank_kana,
+                branch_code,
+                branch.branch_kana,
+                account_type,
+                account_number,
+                holder,
+                amount,
+                customer_code_1=household,
+            )
+        )
+    content = zengin.transfer_file(payer, transfer_date, transfers)
+    with bound(ctx):
+        PaymentBatch.objects.filter(pk=batch.pk).update(
+            count=len(transfers),
+            total=sum(t.amount for t in transfers),
+            file_name=f"zengin-{batch.programme.code}-{batch.batch_number:03d}.txt",
+            file_content=content,
+            file_sha256=hashlib.sha256(content).hexdigest(),
+        )
+        audit(
+            ctx,
+            "benefits.payment_batch.file_written",
+            subject_type="payment_batch",
+            subject_id=f"{batch.programme.code}:{batch.batch_number}",
+            fields=[f"count:{len(transfers)}"],
+        )
+    return content

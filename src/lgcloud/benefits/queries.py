@@ -1,0 +1,152 @@
+"""給付 reads: tenant first, permission checked, reads of personal data audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Sum
+from django.http import Http404
+
+from lgcloud.audit.actions import record as audit
+from lgcloud.core.tenancy import TenantContext, bound
+
+from .models import Entitlement, PaymentBatch, Programme
+
+READ = "benefits:case:read"
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class ProgrammeSummary:
+    code: str
+    name: str
+    mode: str
+    reference_date: date
+    amount_per_person: int
+    top_up_per_person: int
+    households: int
+    amount: int
+    by_status: dict[str, int]
+    reference: str
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    batch_number: int
+    transfer_date: date
+    count: int
+    total: int
+    file_name: str
+    file_sha256: str
+    job_id: int | None
+    finished: bool
+
+
+def _summary(p: Programme) -> ProgrammeSummary:
+    agg = Entitlement.objects.filter(municipality_id=p.municipality_id, programme=p)
+    totals = agg.aggregate(n=Count("id"), amount=Sum("amount"))
+    by_status = dict(agg.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    return ProgrammeSummary(
+        p.code,
+        p.name,
+        p.mode,
+        p.reference_date,
+        p.amount_per_person,
+        p.top_up_per_person,
+        totals["n"] or 0,
+        totals["amount"] or 0,
+        by_status,
+        str(p.definition.get("reference", "")),
+    )
+
+
+def list_programmes(ctx: TenantContext) -> list[ProgrammeSummary]:
+    ctx.require(READ)
+    with bound(ctx):
+        return [_summary(p) for p in Programme.objects.filter(municipality_id=ctx.tenant_code).order_by("-loaded_at")]
+
+
+def _programme(ctx: TenantContext, code: str) -> Programme:
+    p = Programme.objects.filter(municipality_id=ctx.tenant_code, code=code).first()
+    if p is None:
+        raise Http404("給付プログラムが見つかりません。")
+    return p
+
+
+def get_programme(ctx: TenantContext, code: str) -> tuple[ProgrammeSummary, list[BatchSummary]]:
+    ctx.require(READ)
+    with bound(ctx):
+        p = _programme(ctx, code)
+        batches = [
+            BatchSummary(
+                b.batch_number,
+                b.transfer_date,
+                b.count,
+                b.total,
+                b.file_name,
+                b.file_sha256,
+                b.job_id,
+                bool(b.file_sha256),
+            )
+            for b in PaymentBatch.objects.filter(municipality_id=ctx.tenant_code, programme=p).order_by("-batch_number")
+        ]
+        return _summary(p), batches
+
+
+def list_entitlements(
+    ctx: TenantContext, code: str, *, household_number: str = "", page: int = 1
+) -> tuple[list[Entitlement], bool]:
+    """One page of a programme's eligibility list (世帯番号 order)."""
+    ctx.require(READ)
+    with bound(ctx):
+        p = _programme(ctx, code)
+        qs = Entitlement.objects.filter(municipality_id=ctx.tenant_code, programme=p)
+        if household_number:
+            qs = qs.filter(household_number=household_number)
+        start = (max(page, 1) - 1) * PAGE_SIZE
+        rows = list(qs.order_by("household_number")[start : start + PAGE_SIZE + 1])
+        audit(
+            ctx,
+            "benefits.entitlement.viewed",
+            subject_type="programme",
+            subject_id=code,
+            fields=["household_number", "head_atena_number", "amount"],
+        )
+        return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def batch_file(ctx: TenantContext, code: str, batch_number: int) -> tuple[str, bytes]:
+    """The 全銀 file of a finished batch (name, bytes); reading it is audited (it holds accounts)."""
+    ctx.require(READ)
+    with bound(ctx):
+        p = _programme(ctx, code)
+        b = (
+            PaymentBatch.objects.filter(municipality_id=ctx.tenant_code, programme=p, batch_number=batch_number)
+            .exclude(file_sha256="")
+            .first()
+        )
+        if b is None or b.file_content is None:
+            raise Http404("振込ファイルが見つかりません。")
+        audit(
+            ctx,
+            "benefits.payment_batch.file_read",
+            subject_type="payment_batch",
+            subject_id=f"{code}:{batch_number}",
+            fields=["accounts", "amounts"],
+        )
+        return b.file_name, bytes(b.file_content)
+
+
+def batch_file_for_job(ctx: TenantContext, job_id: int) -> tuple[str, bytes]:
+    ctx.require(READ)
+    with bound(ctx):
+        b = (
+            PaymentBatch.objects.filter(municipality_id=ctx.tenant_code, job_id=job_id)
+            .select_related("programme")
+            .first()
+        )
+        if b is None:
+            raise Http404("振込ファイルが見つかりません。")
+        code, number = b.programme.code, b.batch_number
+    return batch_file(ctx, code, number)
