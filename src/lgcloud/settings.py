@@ -247,6 +247,13 @@ METRICS_TOKEN = os.environ.get("LGCLOUD_METRICS_TOKEN", "")
 
 OTP_TOTP_ISSUER = "lgcloud"
 
+# 全件出力 (portability): approved exports are written only under this folder, as
+# <EXPORT_DIR>/<lg_code>/<YYYYmmddTHHMMSS>-<request id>/; moving a bundle off the server is an
+# operator procedure (docs/portability.md). Towns up to EXPORT_SYNC_MAX_PERSONS residents are
+# exported during the approval request itself; larger ones by `lgcloud run_exports`.
+EXPORT_DIR = Path(os.environ.get("LGCLOUD_EXPORT_DIR", VAR_DIR / "exports")).resolve()
+EXPORT_SYNC_MAX_PERSONS = int(os.environ.get("LGCLOUD_EXPORT_SYNC_MAX_PERSONS", "20000"))
+
 NINJA_PAGINATION_PER_PAGE = 50
 
 # 連携: other systems sign in with OAuth 2.0 client credentials; scopes come from the
