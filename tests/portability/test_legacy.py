@@ -343,7 +343,16 @@ def test_review_keeps_private_use_characters_and_withholds_households_with_undec
     gaiji = tmp_path / "GAIJI.csv"
     gaiji.write_text(GAIJI + "8541,REVIEW,unknown vendor code\n", encoding="utf-8")
     withheld_row = person(
-        "00000202", "00000002", "0", "21", sj("佐藤"), UNDECODABLE + sj("郎"), ("ｻﾄｳ", "ｼﾞﾛｳ"), "H9.1.1", "R3.5.21"
+        "00000202",
+        "00000002",
+        "0",
+        "21",
+        sj("佐藤"),
+        UNDECODABLE + sj("郎"),
+        ("ｻﾄｳ", "ｼﾞﾛｳ"),
+        "H9.1.1",
+        "R3.5.21",
+        address=b'"' + sj("東京都千代田区千代田1番1号,2階") + b'"',
     )
     source = juki(
         tmp_path,
@@ -439,7 +448,8 @@ def test_shift_jis_units_csv_quoting_and_fixed_width_boundaries() -> None:
     # 表 is 0x95 0x5C: its trail byte is the backslash, and ソ (0x83 0x5C) too; quotes hold commas and line breaks.
     data = sj('1,"表,ソ"\r\n2,"a""b\r\nc",') + b"\xf0\x40\xfd\r\n"
     rows = list(sjis.split_csv(data))
-    assert [line for line, _f in rows] == [1, 2]
+    assert [line for line, _f, _r in rows] == [1, 2]
+    assert rows[1][2] == sj('2,"a""b\r\nc",') + b"\xf0\x40\xfd"  # the record's own bytes, quotes included
     assert [sjis.decode(f) for f in rows[0][1]] == [["1"], ["表,ソ"]]
     assert rows[1][1][1] == b'a"b\r\nc'
     assert sjis.decode(rows[1][1][2]) == ["\ue000", sjis.Undecodable(b"\xfd")]

@@ -527,10 +527,10 @@ def _records(path: Path, spec: FileSpec, data: bytes, out: Conversion) -> Iterab
     """(line, raw record, raw fields by column or the record itself for fixed width)."""
     if spec.format == "csv":
         try:
-            for line, fields in sjis.split_csv(data, spec.delimiter.encode("cp932")):
+            for line, fields, record in sjis.split_csv(data, spec.delimiter.encode("cp932")):
                 if line <= spec.header_lines or fields == [b""]:
                     continue
-                yield line, b",".join(fields), fields
+                yield line, record, fields
         except sjis.CsvSyntaxError as exc:
             out.add(Issue(path.name, exc.line, "", "", exc.message))
         return

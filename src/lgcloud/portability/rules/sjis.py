@@ -129,8 +129,8 @@ class CsvSyntaxError(ValueError):
         self.message = message
 
 
-def split_csv(data: bytes, delimiter: bytes = b",") -> Iterator[tuple[int, list[bytes]]]:
-    """(line where the record starts, raw fields) of a CSV file in Shift_JIS (RFC 4180 quoting).
+def split_csv(data: bytes, delimiter: bytes = b",") -> Iterator[tuple[int, list[bytes], bytes]]:
+    """(line where the record starts, raw fields, the record's bytes) of a CSV file in Shift_JIS (RFC 4180 quoting).
 
     Quoted fields may hold delimiters, doubled quotes and line breaks. Fields stay
     bytes: decoding (and the 外字 table) come after, field by field.
@@ -141,6 +141,7 @@ def split_csv(data: bytes, delimiter: bytes = b",") -> Iterator[tuple[int, list[
     quote, cr, lf = 0x22, 0x0D, 0x0A
     line = 1
     start_line = 1
+    record_start = 0
     fields: list[bytes] = []
     field = bytearray()
     quoted = False  # inside a quoted field
@@ -173,7 +174,8 @@ def split_csv(data: bytes, delimiter: bytes = b",") -> Iterator[tuple[int, list[
             continue  # CR before LF (a lone CR inside an unquoted field is not CSV either way)
         elif b == lf:
             fields.append(bytes(field))
-            yield start_line, fields
+            yield start_line, fields, data[record_start:s].removesuffix(b"\r")
+            record_start = e
             fields, field = [], bytearray()
             at_field_start, was_quoted = True, False
             line += 1
@@ -190,4 +192,4 @@ def split_csv(data: bytes, delimiter: bytes = b",") -> Iterator[tuple[int, list[
         raise CsvSyntaxError(start_line, "引用符が閉じられないままファイルが終わっています。")
     if fields or field or was_quoted:
         fields.append(bytes(field))
-        yield start_line, fields
+        yield start_line, fields, data[record_start:]
