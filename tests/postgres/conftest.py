@@ -216,6 +216,43 @@ def _seed_certificate(ctx: TenantContext, atena_number: str) -> None:
     )
 
 
+def _seed_linkage(a: str, b: str) -> None:
+    """連携 rows in both municipalities: an API client, a webhook with a failed delivery attempt,
+    consumer cursors, and a once-only move each way (pending 転入), all through the app's own code."""
+    import httpx
+
+    from lgcloud.linkage import actions as linkage
+    from lgcloud.linkage.consumers import registered, run_consumer
+    from lgcloud.linkage.webhooks import WorkerSettings, deliver_due
+    from lgcloud.registry import actions as registry
+
+    for own, other in ((a, b), (b, a)):
+        ctx = TenantContext.system(own, purpose="test.seed")
+        linkage.create_api_client(ctx, name="税務システム", scopes=["events:read", "tax.resident_tax"])
+        # Port 9 (discard) on loopback: nobody listens, so the attempt fails fast and is logged.
+        linkage.create_subscription(ctx, name="受信者", url="http://127.0.0.1:9/hook", event_types=["registry.*"])
+        mover = registry.register_move_in(
+            ctx,
+            persons=[registry.NewPerson("転居", "予定", "テンキョ", "ヨテイ", date(1990, 1, 1), "1", "head")],
+            address="東京都テスト区9-9",
+            effective_date=date(2025, 1, 6),
+            filed_on=date(2025, 1, 6),
+            previous_address="",
+        )
+        registry.register_move_out(
+            ctx,
+            atena_numbers=mover.atena_numbers,
+            planned_date=date(2026, 1, 20),
+            filed_on=date(2026, 1, 10),
+            destination="他団体",
+            destination_lg_code=other,
+        )
+        with httpx.Client() as client:
+            deliver_due(ctx, client, WorkerSettings(batch=1, timeout_seconds=2))
+    for code in (a, b):
+        run_consumer(TenantContext.system(code, purpose="test.seed"), registered()["linkage.transfers"])
+
+
 @pytest.fixture(scope="session")
 def seed(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Seed:
     """Two municipalities with staff, tokens and audit records, committed through the actions as the app role."""
@@ -224,6 +261,7 @@ def seed(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Seed:
         assert not connections["default"].in_atomic_block  # so every action below commits
         a = _seed_tenant(rows[CHIYODA])
         b = _seed_tenant(rows[SHINJUKU])
+        _seed_linkage(a.lg_code, b.lg_code)
         operator = create_staff(
             TenantContext.system(None, purpose="test.seed"),
             username="unyo",

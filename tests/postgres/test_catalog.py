@@ -38,10 +38,28 @@ PLATFORM_TABLES = {
     # A known exception (django-otp's own model): a member of staff's TOTP device,
     # keyed by the staff id. It is read while signing in, before any tenant is known.
     "otp_totp_totpdevice": "TOTP devices of staff (django-otp); reached only through the signed-in staff id",
+    # django-oauth-toolkit (連携): OAuth clients and tokens of other systems. Looked up by client id or
+    # token hash before any tenant is known; the municipality is on linkage_apiclient (identity policy).
+    "oauth2_provider_application": "OAuth 2.0 clients (django-oauth-toolkit); the tenant is on linkage_apiclient",
+    "oauth2_provider_accesstoken": "OAuth 2.0 access tokens, looked up by hash; tenant via linkage_apiclient",
+    "oauth2_provider_refreshtoken": "unused (client credentials issue no refresh token)",
+    "oauth2_provider_grant": "unused (no authorization-code flow)",
+    "oauth2_provider_idtoken": "unused (no OpenID Connect through the toolkit)",
+    "oauth2_provider_devicegrant": "unused (no device flow)",
 }
 # Tables that reference a tenant table without a tenant column of their own
 # (so RLS cannot key on them), accepted with the reason above.
-ACCEPTED_TENANT_CHILDREN = {"otp_totp_totpdevice"}
+ACCEPTED_TENANT_CHILDREN = {
+    "otp_totp_totpdevice",
+    # django-oauth-toolkit's optional user column points at accounts_staff; lgcloud's clients
+    # (client credentials) never set it, and their municipality is on linkage_apiclient.
+    "oauth2_provider_application",
+    "oauth2_provider_accesstoken",
+    "oauth2_provider_refreshtoken",
+    "oauth2_provider_grant",
+    "oauth2_provider_idtoken",
+    "oauth2_provider_devicegrant",
+}
 FULLY_MISSING = ["ROW LEVEL SECURITY not enabled", "ROW LEVEL SECURITY not forced", "no policy"]
 
 

@@ -19,7 +19,7 @@ from .catalog import TENANT_COLUMN, rows_by_municipality, tenant_tables, total_r
 from .conftest import CHIYODA, SHINJUKU, RawConnection, as_tenant
 
 A, B = CHIYODA, SHINJUKU
-IDENTITY_TABLES = {"accounts_staff", "accounts_staffrole", "accounts_apitoken"}
+IDENTITY_TABLES = {"accounts_staff", "accounts_staffrole", "accounts_apitoken", "linkage_apiclient"}
 AUDIT_TABLES = {"audit_auditrecord", "audit_auditchainhead"}
 RLS_VIOLATION = "new row violates row-level security policy"
 
