@@ -21,12 +21,25 @@ from lgcloud.audit.actions import record as audit
 from lgcloud.core import jobs
 from lgcloud.core.models import Job
 from lgcloud.core.problems import Problem
+from lgcloud.core.sequences import next_value
 from lgcloud.core.tenancy import TenantContext, bound
-from lgcloud.registry.queries import residents_on
+from lgcloud.registry.queries import get_household, get_record, residents_on
 
 from . import banks
-from .models import Application, BankAccount, Entitlement, Payment, PaymentBatch, Programme
-from .parameters import PARAMETERS
+from .models import (
+    Application,
+    BankAccount,
+    ChildAllowanceCase,
+    ChildAllowanceChild,
+    ChildAllowanceEvent,
+    ChildAllowancePayment,
+    Entitlement,
+    Payment,
+    PaymentBatch,
+    Programme,
+)
+from .parameters import PARAMETERS, child_allowance_law
+from .rules import child_allowance as ca
 from .rules import zengin
 from .rules.flat_benefit import HouseholdEntitlement, ProgrammeDefinition, household_entitlements, parse_programme
 
@@ -515,3 +528,343 @@ def write_transfer_file(ctx: TenantContext, batch: PaymentBatch, payer: zengin.P
             fields=[f"count:{len(transfers)}"],
         )
     return content
+
+
+# --- 児童手当 ------------------------------------------------------------------------------------
+
+
+def _case(ctx: TenantContext, case_number: int) -> ChildAllowanceCase:
+    case = (
+        ChildAllowanceCase.objects.select_for_update()
+        .filter(municipality_id=ctx.tenant_code, case_number=case_number)
+        .first()
+    )
+    if case is None:
+        raise BenefitRefused("unknown_case", "児童手当の記録が見つかりません。")
+    return case
+
+
+def _children(case: ChildAllowanceCase) -> list[ChildAllowanceChild]:
+    return list(ChildAllowanceChild.objects.filter(municipality_id=case.municipality_id, case=case))
+
+
+def case_amount(case: ChildAllowanceCase, children: list[ChildAllowanceChild], month: date) -> int:
+    """The case's entitlement for ``month`` (0 outside its months or before 認定)."""
+    if case.first_month is None or month < case.first_month or (case.last_month and month > case.last_month):
+        return 0
+    counted = [
+        ca.Child(c.atena_number, c.birth_date, c.confirmation_form)
+        for c in children
+        if c.state != ChildAllowanceChild.State.PENDING
+        and c.from_month is not None
+        and c.from_month <= month
+        and (c.until_month is None or month <= c.until_month)
+    ]
+    return ca.monthly_total(counted, month, child_allowance_law(month, case.municipality_id))
+
+
+def _event(
+    ctx: TenantContext, case: ChildAllowanceCase, kind: str, *, month: date | None, notice: bool, note: str = ""
+) -> None:
+    ChildAllowanceEvent.objects.create(
+        municipality_id=ctx.tenant_code,
+        case=case,
+        kind=kind,
+        effective_month=month,
+        monthly_amount=case.monthly_amount,
+        notice=notice,
+        note=note[:200],
+        occurred_at=timezone.now(),
+        actor_name=ctx.actor_name,
+    )
+    audit(ctx, f"benefits.child_allowance.{kind}", subject_type="child_allowance_case", subject_id=case.case_number)
+
+
+def open_child_allowance_case(
+    ctx: TenantContext,
+    *,
+    claimant_atena_number: str,
+    household_number: str,
+    child_atena_number: str,
+    child_birth_date: date,
+    reason: str,
+    on: date,
+) -> ChildAllowanceCase:
+    """申請勧奨: a pending case for the likely 請求者, or the child added to their open case (then 額改定 is needed)."""
+    ctx.require(WRITE)
+    with bound(ctx):
+        case = (
+            ChildAllowanceCase.objects.select_for_update()
+            .filter(municipality_id=ctx.tenant_code, claimant_atena_number=claimant_atena_number)
+            .exclude(state=ChildAllowanceCase.State.ENDED)
+            .first()
+        )
+        created = case is None
+        if case is None:
+            case = ChildAllowanceCase.objects.create(
+                municipality_id=ctx.tenant_code,
+                case_number=next_value(ctx, "benefits.child_allowance_case"),
+                claimant_atena_number=claimant_atena_number,
+                household_number=household_number,
+                opened_by=reason,
+                opened_on=on,
+            )
+        _, added = ChildAllowanceChild.objects.get_or_create(
+            municipality_id=ctx.tenant_code,
+            case=case,
+            atena_number=child_atena_number,
+            defaults={"birth_date": child_birth_date},
+        )
+        if created:
+            _event(ctx, case, "application_advised", month=None, notice=True, note=reason)
+        elif added:
+            note = "額改定請求の案内" if case.state == ChildAllowanceCase.State.APPROVED else reason
+            _event(
+                ctx, case, "child_added", month=None, notice=case.state == ChildAllowanceCase.State.APPROVED, note=note
+            )
+        return case
+
+
+def claim_child_allowance(
+    ctx: TenantContext, case_number: int, *, claimed_on: date, confirmation_forms: frozenset[str] = frozenset()
+) -> ChildAllowanceCase:
+    """認定請求（or 額改定請求 on an approved case): received on ``claimed_on``, with the 確認書 given."""
+    ctx.require(WRITE)
+    with bound(ctx):
+        case = _case(ctx, case_number)
+        if case.state == ChildAllowanceCase.State.ENDED:
+            raise BenefitRefused("case_ended", "消滅した記録には請求できません。")
+        if confirmation_forms:
+            ChildAllowanceChild.objects.filter(case=case, atena_number__in=confirmation_forms).update(
+                confirmation_form=True
+            )
+        if case.state == ChildAllowanceCase.State.APPROVED:
+            return _amount_change(ctx, case, claimed_on)
+        case.state = ChildAllowanceCase.State.CLAIMED
+        case.claimed_on = claimed_on
+        case.save(update_fields=["state", "claimed_on"])
+        _event(ctx, case, "claimed", month=None, notice=False)
+        return case
+
+
+def approve_child_allowance(ctx: TenantContext, case_number: int, *, approved_on: date) -> ChildAllowanceCase:
+    """認定: paid from the month after the 認定請求; the 認定通知書 is due."""
+    ctx.require(WRITE)
+    with bound(ctx):
+        case = _case(ctx, case_number)
+        if case.state != ChildAllowanceCase.State.CLAIMED or case.claimed_on is None:
+            raise BenefitRefused("not_claimed", "認定請求を受け付けた記録だけを認定できます。")
+        first = ca.first_month_of_entitlement(case.claimed_on)
+        ChildAllowanceChild.objects.filter(case=case, state=ChildAllowanceChild.State.PENDING).update(
+            state=ChildAllowanceChild.State.COUNTED, from_month=first
+        )
+        case.state = ChildAllowanceCase.State.APPROVED
+        case.approved_on = approved_on
+        case.first_month = first
+        case.monthly_amount = case_amount(case, _children(case), first)
+        if case.monthly_amount == 0:
+            raise BenefitRefused("no_eligible_child", "支給対象となる児童がいません。")
+        case.save()
+        _event(ctx, case, "approved", month=first, notice=True)
+        return case
+
+
+def _amount_change(ctx: TenantContext, case: ChildAllowanceCase, requested_on: date) -> ChildAllowanceCase:
+    """額改定（増額）: pending children count from the month after the request."""
+    month = ca.first_month_of_entitlement(requested_on)
+    ChildAllowanceChild.objects.filter(case=case, state=ChildAllowanceChild.State.PENDING).update(
+        state=ChildAllowanceChild.State.COUNTED, from_month=month
+    )
+    case.monthly_amount = case_amount(case, _children(case), month)
+    case.save(update_fields=["monthly_amount"])
+    _event(ctx, case, "amount_changed", month=month, notice=True)
+    return case
+
+
+def remove_child(
+    ctx: TenantContext, case_number: int, child_atena_number: str, *, on: date, reason: str
+) -> ChildAllowanceCase:
+    """A child leaves (death, moving out, leaving the claimant's care): 額改定（減額）, or 消滅 if none is left."""
+    ctx.require(WRITE)
+    with bound(ctx):
+        case = _case(ctx, case_number)
+        child = ChildAllowanceChild.objects.filter(case=case, atena_number=child_atena_number).first()
+        if child is None or child.state == ChildAllowanceChild.State.REMOVED:
+            return case
+        last = ca.last_month_of_entitlement(on)
+        child.state = ChildAllowanceChild.State.REMOVED
+        child.until_month = last
+        child.save(update_fields=["state", "until_month"])
+        remaining = [c for c in _children(case) if c.state != ChildAllowanceChild.State.REMOVED]
+        if not remaining:
+            return _end(ctx, case, on, reason)
+        if case.state == ChildAllowanceCase.State.APPROVED:
+            next_month = ca.add_months(last, 1)
+            case.monthly_amount = case_amount(case, _children(case), next_month)
+            case.save(update_fields=["monthly_amount"])
+            _event(ctx, case, "amount_changed", month=next_month, notice=True, note=reason)
+        return case
+
+
+def end_child_allowance(ctx: TenantContext, case_number: int, *, on: date, reason: str) -> ChildAllowanceCase:
+    """消滅 (the claimant died or moved out, …): paid through the month of the event."""
+    ctx.require(WRITE)
+    with bound(ctx):
+        return _end(ctx, _case(ctx, case_number), on, reason)
+
+
+def _end(ctx: TenantContext, case: ChildAllowanceCase, on: date, reason: str) -> ChildAllowanceCase:
+    if case.state == ChildAllowanceCase.State.ENDED:
+        return case
+    was_approved = case.state == ChildAllowanceCase.State.APPROVED
+    case.state = ChildAllowanceCase.State.ENDED
+    case.end_reason = reason[:64]
+    if was_approved:
+        case.last_month = ca.last_month_of_entitlement(on)
+    case.save(update_fields=["state", "end_reason", "last_month"])
+    _event(ctx, case, "ended", month=case.last_month, notice=was_approved, note=reason)
+    return case
+
+
+def handle_registry_event(
+    ctx: TenantContext, event_type: str, atena_number: str, effective_date: date | None, data: dict[str, Any]
+) -> str:
+    """React to a 異動 (called by the linkage consumer): what was done, as a short code (for tests and logs).
+
+    出生・転入 of a child → a pending case for the household's 世帯主 (申請勧奨);
+    死亡・転出 of a claimant → 消滅; of a child → 額改定 or 消滅.
+    """
+    on = effective_date or timezone.localdate()
+    if event_type in ("registry.person.born", "registry.person.moved_in"):
+        record = get_record(ctx, atena_number)
+        law = child_allowance_law(ca.first_of_month(on), ctx.tenant_code)
+        if on > ca.first_march_31_after(record.birth_date, law.eligible_age) or record.is_household_head:
+            return "not_a_child"
+        members = get_household(ctx, record.household_number, today=on)
+        head = next((m for m in members if m.relationship == "head"), None)
+        if head is None or head.atena_number == atena_number:
+            return "no_claimant"
+        reason = "出生" if event_type.endswith("born") else "転入"
+        open_child_allowance_case(
+            ctx,
+            claimant_atena_number=head.atena_number,
+            household_number=record.household_number,
+            child_atena_number=atena_number,
+            child_birth_date=record.birth_date,
+            reason=reason,
+            on=on,
+        )
+        return "case_opened"
+    if event_type in ("registry.person.died", "registry.person.moved_out"):
+        reason = "死亡" if event_type.endswith("died") else "転出"
+        with bound(ctx):
+            claimant_cases = list(
+                ChildAllowanceCase.objects.filter(municipality_id=ctx.tenant_code, claimant_atena_number=atena_number)
+                .exclude(state=ChildAllowanceCase.State.ENDED)
+                .values_list("case_number", flat=True)
+            )
+            child_cases = list(
+                ChildAllowanceChild.objects.filter(municipality_id=ctx.tenant_code, atena_number=atena_number)
+                .exclude(case__state=ChildAllowanceCase.State.ENDED)
+                .exclude(state=ChildAllowanceChild.State.REMOVED)
+                .values_list("case__case_number", flat=True)
+            )
+        for number in claimant_cases:
+            end_child_allowance(ctx, number, on=on, reason=f"受給者の{reason}")
+        for number in child_cases:
+            remove_child(ctx, number, atena_number, on=on, reason=f"児童の{reason}")
+        return "case_ended" if claimant_cases else ("child_removed" if child_cases else "no_case")
+    return "ignored"
+
+
+def run_child_allowance_payments(
+    ctx: TenantContext,
+    pay_month: date,
+    *,
+    dry_run: bool = False,
+    chunk_size: int = 2000,
+    on_progress: Callable[[Job], None] | None = None,
+) -> Job:
+    """The payments of a pay month (even months from 2024-10) for every case entitled in the months it covers."""
+    ctx.require(WRITE)
+    pay_month = ca.first_of_month(pay_month)
+    months = ca.months_paid_in(pay_month, lambda m: child_allowance_law(m, ctx.tenant_code))
+    if not months:
+        raise BenefitRefused("not_a_pay_month", "支払月ではありません（偶数月）。")
+    handle = jobs.open_job(
+        ctx,
+        kind="benefits.child_allowance.payment",
+        key=pay_month.isoformat(),
+        permission=READ,
+        label=f"児童手当 {pay_month.year}年{pay_month.month}月支払",
+        params={"pay_month": pay_month.isoformat(), "months": [m.isoformat() for m in months]},
+        dry_run=dry_run,
+    )
+    if handle.already_done:
+        return handle.job
+    with bound(ctx):
+        numbers = list(
+            ChildAllowanceCase.objects.filter(
+                municipality_id=ctx.tenant_code,
+                first_month__isnull=False,
+                first_month__lte=months[-1],
+            )
+            .exclude(last_month__lt=months[0])
+            .order_by("case_number")
+            .values_list("case_number", flat=True)
+        )
+    checkpoint = int(handle.checkpoint or 0)
+    todo = [n for n in numbers if n > checkpoint]
+    job_id = None if dry_run else handle.job.pk
+
+    def work(chunk: Sequence[int]) -> jobs.ChunkOutcome:
+        out = jobs.ChunkOutcome()
+        cases = list(ChildAllowanceCase.objects.filter(municipality_id=ctx.tenant_code, case_number__in=chunk))
+        paid = set(
+            ChildAllowancePayment.objects.filter(
+                municipality_id=ctx.tenant_code, case__in=cases, pay_month=pay_month
+            ).values_list("case_id", flat=True)
+        )
+        kids: dict[int, list[ChildAllowanceChild]] = {}
+        for child in ChildAllowanceChild.objects.filter(municipality_id=ctx.tenant_code, case__in=cases):
+            kids.setdefault(child.case_id, []).append(child)
+        new = []
+        for case in cases:
+            if case.pk in paid:
+                out.skipped += 1
+                continue
+            amount = sum(case_amount(case, kids.get(case.pk, []), m) for m in months)
+            if amount:
+                new.append(
+                    ChildAllowancePayment(
+                        municipality_id=ctx.tenant_code,
+                        case=case,
+                        pay_month=pay_month,
+                        months=[m.isoformat() for m in months],
+                        amount=amount,
+                        job_id=job_id,
+                    )
+                )
+        ChildAllowancePayment.objects.bulk_create(new)
+        out.done += len(new)
+        if new:
+            audit(
+                ctx,
+                "benefits.child_allowance.paid",
+                subject_type="pay_month",
+                subject_id=pay_month.isoformat(),
+                fields=[f"count:{len(new)}"],
+            )
+        return out
+
+    jobs.set_total(ctx, handle, len(numbers))
+    jobs.run_chunks(
+        ctx, handle, jobs.chunked(todo, chunk_size), work, item_key=lambda n: str(n), on_progress=on_progress
+    )
+    with bound(ctx):
+        total = sum(
+            ChildAllowancePayment.objects.filter(municipality_id=ctx.tenant_code, pay_month=pay_month).values_list(
+                "amount", flat=True
+            )
+        )
+    return jobs.finish_job(ctx, handle, {"months": [m.isoformat() for m in months], "amount": 0 if dry_run else total})

@@ -5,3 +5,11 @@ class BenefitsConfig(AppConfig):
     name = "lgcloud.benefits"
     label = "benefits"
     verbose_name = "給付"
+
+    def ready(self) -> None:
+        from lgcloud.core.postgres import APPEND_ONLY_TABLES
+
+        from . import consumers  # noqa: F401 - registers the 児童手当 consumer of registry events
+        from .models import ChildAllowanceEvent
+
+        APPEND_ONLY_TABLES.add(ChildAllowanceEvent._meta.db_table)

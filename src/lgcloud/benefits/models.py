@@ -127,3 +127,90 @@ class Payment(TenantModel):
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive"),
         ]
         indexes = [models.Index(fields=["municipality", "batch", "household_number"], name="payment_batch_idx")]
+
+
+class ChildAllowanceCase(TenantModel):
+    """児童手当の受給者（請求者）1人の記録: 申請勧奨 → 認定請求 → 認定 → 消滅."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "申請勧奨中"
+        CLAIMED = "claimed", "認定請求受付"
+        APPROVED = "approved", "認定"
+        ENDED = "ended", "消滅"
+
+    case_number = models.PositiveIntegerField("受給者番号")
+    claimant_atena_number = models.CharField("請求者（宛名番号）", max_length=10)
+    household_number = models.CharField("世帯番号", max_length=10)
+    state = models.CharField("状態", max_length=16, choices=State.choices, default=State.PENDING)
+    opened_by = models.CharField("きっかけ", max_length=32)
+    opened_on = models.DateField("記録日")
+    claimed_on = models.DateField("認定請求日", null=True)
+    approved_on = models.DateField("認定日", null=True)
+    first_month = models.DateField("支給開始月", null=True)
+    last_month = models.DateField("支給終了月", null=True)
+    end_reason = models.CharField("消滅事由", max_length=64, blank=True)
+    monthly_amount = models.PositiveIntegerField("月額（直近）", default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "case_number"], name="child_allowance_case_number_uniq"),
+            # One open case per claimant: a second birth or move-in adds to it, never opens another.
+            models.UniqueConstraint(
+                fields=["municipality", "claimant_atena_number"],
+                condition=~Q(state="ended"),
+                name="child_allowance_one_open_case",
+            ),
+        ]
+        indexes = [models.Index(fields=["municipality", "state"], name="child_allowance_state_idx")]
+
+
+class ChildAllowanceChild(TenantModel):
+    class State(models.TextChoices):
+        PENDING = "pending", "額改定前（請求待ち）"
+        COUNTED = "counted", "算定中"
+        REMOVED = "removed", "対象外"
+
+    case = models.ForeignKey(ChildAllowanceCase, on_delete=models.PROTECT, related_name="children")
+    atena_number = models.CharField("児童（宛名番号）", max_length=10)
+    birth_date = models.DateField("生年月日")
+    confirmation_form = models.BooleanField("確認書（監護相当・生計費の負担）", default=False)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    from_month = models.DateField("算定開始月", null=True)
+    until_month = models.DateField("算定終了月", null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "case", "atena_number"], name="child_allowance_child_uniq")
+        ]
+
+
+class ChildAllowanceEvent(TenantModel):
+    """What happened to a case (and the notice it needs: 認定・額改定・消滅 only). Append-only."""
+
+    case = models.ForeignKey(ChildAllowanceCase, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=32)
+    effective_month = models.DateField(null=True)
+    monthly_amount = models.PositiveIntegerField(default=0)
+    notice = models.BooleanField("通知書を送る", default=False)
+    note = models.CharField(max_length=200, blank=True)
+    occurred_at = models.DateTimeField()
+    actor_name = models.CharField(max_length=150)
+
+    class Meta:
+        indexes = [models.Index(fields=["municipality", "case", "occurred_at"], name="child_allowance_event_idx")]
+
+
+class ChildAllowancePayment(TenantModel):
+    """One pay month's payment of a case (the months it covers and the amount). Once per case and pay month."""
+
+    case = models.ForeignKey(ChildAllowanceCase, on_delete=models.PROTECT, related_name="payments")
+    pay_month = models.DateField("支払月")
+    months = models.JSONField("対象月")
+    amount = models.PositiveIntegerField("支払額")
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, null=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "case", "pay_month"], name="child_allowance_paid_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="child_allowance_payment_positive"),
+        ]
