@@ -1,8 +1,8 @@
 """Every staff page, in every state a person meets it in, has no axe-core (WCAG 2.1 AA) violations.
 
 The tour signs in as each role through the real forms. At the end, every named route in
-``lgcloud.web.urls`` and ``lgcloud.registry.urls`` must have been checked (or be a pure redirect to a checked page),
-so a new page without an accessibility check fails here.
+``lgcloud.web.urls``, ``lgcloud.registry.urls`` and ``lgcloud.portability.urls`` must have been checked
+(or be a pure redirect to a checked page), so a new page without an accessibility check fails here.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from playwright.sync_api import expect
 
 from lgcloud.web import urls as web_urls
 
+from .export_tour import ROUTES as EXPORT_ROUTES
+from .export_tour import tour_exports
 from .helpers import CHIYODA, Site
 from .registry_tour import ROUTES as REGISTRY_ROUTES
 from .registry_tour import seed_registry, tour_registry
@@ -164,6 +166,9 @@ def test_every_page_has_no_axe_violations(site: Site) -> None:
     # 住民記録担当: every 住民記録 page (tests/e2e/registry_tour.py).
     tour_registry(site, seed_registry())
 
+    # 全件出力の承認: request, reject, approve (tests/e2e/export_tour.py).
+    tour_exports(site)
+
     # Five failed sign-ins lock the account name.
     for _ in range(7):
         site.login(CHIYODA, "nobody", "wrong-password-123")
@@ -178,7 +183,7 @@ def test_every_page_has_no_axe_violations(site: Site) -> None:
 
     assert not site.violations, "axe-core violations:\n" + "\n".join(site.violations)
 
-    routes = {f"{web_urls.app_name}:{p.name}" for p in web_urls.urlpatterns if p.name} | REGISTRY_ROUTES
+    routes = {f"{web_urls.app_name}:{p.name}" for p in web_urls.urlpatterns if p.name} | REGISTRY_ROUTES | EXPORT_ROUTES
     checked = {c.view for c in site.checked if c.status is not None and c.status < 500 and c.label not in SPECIAL_PAGES}
     missing = routes - checked - site.redirects
     assert not missing, f"pages with no accessibility check: {sorted(missing)}"
