@@ -47,6 +47,7 @@ run: install assets ## デモを起動 http://127.0.0.1:8000 / serve the demo on
 	$(DEV_ENV) $(LGCLOUD) migrate --no-input
 	$(DEV_ENV) $(LGCLOUD) load_municipalities
 	$(DEV_ENV) $(LGCLOUD) demo
+	$(DEV_ENV) $(LGCLOUD) publish_procedures
 	$(DEV_ENV) $(LGCLOUD) runserver $(HOST):$(PORT)
 
 lint: install ## ruff, mypy, import-linter, makemigrations --check

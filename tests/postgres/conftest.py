@@ -198,6 +198,34 @@ def _seed_residents(ctx: TenantContext) -> None:
     kiosk.set_kiosk_pin(ctx, atena_number=head, pin="1234")
     registry.set_protection(ctx, atena_number=wife, starts_on=date(2026, 1, 1), adversary=registry.Adversary("加害 者"))
     _seed_certificate(ctx, head)
+    _seed_procedures(ctx, head)
+
+
+def _seed_procedures(ctx: TenantContext, head: str) -> None:
+    """A resident account (signed in with 基本4情報 claims) and a submission with its history and an attachment."""
+    from lgcloud.accounts.residents import resident_context, sign_in_resident
+    from lgcloud.procedures.actions import Filing, UploadedFile, submit
+
+    claims = {
+        "sub": f"seed-{ctx.lg_code}",
+        "name": "髙橋 太郎",
+        "birthdate": "1980-04-01",
+        "gender": "male",
+        "address": {"formatted": "東京都テスト区2-2"},
+    }
+    account = sign_in_resident(ctx.tenant_code, "https://idp.test", claims, today=date(2026, 1, 15))
+    assert account.atena_number == head
+    submit(
+        resident_context(ctx.tenant_code, account.account_id),
+        code="certificate_by_post",
+        atena_number=head,
+        filing=Filing(
+            values={"kind": "individual", "copies": "1", "purpose": "就職"},
+            files={"payment_proof": UploadedFile("kawase.pdf", b"%PDF-1.4\n%%EOF\n")},
+        ),
+        today=date(2026, 1, 15),
+        resident_account_id=account.account_id,
+    )
 
 
 def _seed_certificate(ctx: TenantContext, atena_number: str) -> None:
@@ -259,6 +287,9 @@ def seed(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Seed:
     rows = {r["lg_code"]: r for r in shipped_rows()}
     with django_db_blocker.unblock():
         assert not connections["default"].in_atomic_block  # so every action below commits
+        from lgcloud.procedures.actions import publish_definitions
+
+        publish_definitions(TenantContext.system(None, purpose="test.seed"))
         a = _seed_tenant(rows[CHIYODA])
         b = _seed_tenant(rows[SHINJUKU])
         _seed_linkage(a.lg_code, b.lg_code)

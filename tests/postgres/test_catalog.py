@@ -46,6 +46,8 @@ PLATFORM_TABLES = {
     "oauth2_provider_grant": "unused (no authorization-code flow)",
     "oauth2_provider_idtoken": "unused (no OpenID Connect through the toolkit)",
     "oauth2_provider_devicegrant": "unused (no device flow)",
+    # 行政手続オンライン化: published procedure versions are the same for every municipality (YAML in the repo).
+    "procedures_proceduredefinition": "published procedure definitions: platform-wide reference data",
 }
 # Tables that reference a tenant table without a tenant column of their own
 # (so RLS cannot key on them), accepted with the reason above.

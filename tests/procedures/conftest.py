@@ -69,7 +69,11 @@ class Resident:
 def make_resident(lg_code: str, email: str = "taro@example.jp") -> Resident:
     members = household(lg_code)
     account = ResidentAccount.objects.create(
-        municipality_id=lg_code, issuer="https://idp.test", subject=f"sub-{lg_code}", atena_number=members[0], email=email
+        municipality_id=lg_code,
+        issuer="https://idp.test",
+        subject=f"sub-{lg_code}",
+        atena_number=members[0],
+        email=email,
     )
     return Resident(lg_code, account.pk, members[0], members)
 
@@ -106,7 +110,7 @@ class Mailbox:
     port: int
     messages: list[Message] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = message_from_bytes(envelope.content)
         msg["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
         self.messages.append(msg)

@@ -32,9 +32,12 @@ def refuse_eicar(data: bytes, *, filename: str, content_type: str) -> ScanVerdic
 
 def _file(r: Resident, data: bytes, name: str = "kawase.pdf") -> int:
     return submit(
-        r.ctx, code="certificate_by_post", atena_number=r.atena_number,
+        r.ctx,
+        code="certificate_by_post",
+        atena_number=r.atena_number,
         filing=Filing(values=VALUES, files={"payment_proof": UploadedFile(name, data)}),
-        today=date.today(), resident_account_id=r.account_id,
+        today=date.today(),
+        resident_account_id=r.account_id,
     )
 
 
@@ -62,7 +65,11 @@ def test_type_and_size_limits(resident: Resident, settings: Any) -> None:
     with pytest.raises(SubmissionInvalid, match="大きすぎ"):
         _file(resident, PDF + b"0" * 200)
     assert not Attachment.objects.exists()
-    assert not any(p.is_file() for p in Path(settings.ATTACHMENT_DIR).rglob("*")) if Path(settings.ATTACHMENT_DIR).exists() else True
+    assert (
+        not any(p.is_file() for p in Path(settings.ATTACHMENT_DIR).rglob("*"))
+        if Path(settings.ATTACHMENT_DIR).exists()
+        else True
+    )
 
 
 def test_the_scan_hook_refuses_before_anything_is_written(resident: Resident, settings: Any) -> None:

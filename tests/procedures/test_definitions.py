@@ -58,8 +58,12 @@ def test_a_change_after_publication_is_a_new_version_and_submissions_keep_theirs
     assert publish_definitions(ctx)[0].created is False  # already published by the fixture: idempotent
     values = {"planned_on": "2030-01-01", "destination": "大阪府", "scope": "household"}
     first = submit(
-        resident.ctx, code="move_out", atena_number=resident.atena_number, filing=Filing(values=values),
-        today=date.today(), resident_account_id=resident.account_id,
+        resident.ctx,
+        code="move_out",
+        atena_number=resident.atena_number,
+        filing=Filing(values=values),
+        today=date.today(),
+        resident_account_id=resident.account_id,
     )
     folder = tmp_path / "defs"
     shutil.copytree(catalog.DEFINITIONS_DIR, folder)
@@ -69,12 +73,18 @@ def test_a_change_after_publication_is_a_new_version_and_submissions_keep_theirs
     results = {r.code: r for r in publish_definitions(ctx, folder)}
     assert results["move_out"].version == 2 and results["move_out"].created
     assert not results["address_change"].created
-    assert list(ProcedureDefinition.objects.filter(code="move_out").values_list("version", flat=True).order_by("version")) == [1, 2]
+    assert list(
+        ProcedureDefinition.objects.filter(code="move_out").values_list("version", flat=True).order_by("version")
+    ) == [1, 2]
     old = Submission.objects.get(municipality_id=CHIYODA, number=first)
     assert old.definition.version == 1
     assert submission_definition(resident.ctx, old).field("reason_text") is None
     with pytest.raises(Exception, match="reason_text"):  # the new version asks for the new field
         submit(
-            resident.ctx, code="move_out", atena_number=resident.atena_number, filing=Filing(values=values),
-            today=date.today(), resident_account_id=resident.account_id,
+            resident.ctx,
+            code="move_out",
+            atena_number=resident.atena_number,
+            filing=Filing(values=values),
+            today=date.today(),
+            resident_account_id=resident.account_id,
         )

@@ -66,6 +66,15 @@ class CounterStartForm(forms.Form):
     atena_number = forms.CharField(label="申請者の宛名番号", max_length=10)
     identity_checked = forms.BooleanField(label="申請者ご本人がいることを本人確認書類で確認した", required=True)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            setattr(field, "lg_required", True)  # noqa: B010  (read by procedures/_field.html)
+            setattr(field, "lg_type", "boolean" if name == "identity_checked" else "text")  # noqa: B010
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"field": self[name], "error": " ".join(self.errors.get(name, []))} for name in self.fields]
+
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(

@@ -478,7 +478,12 @@ def counter_start(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
         return redirect(
             reverse("procedures:counter_form", args=[form.cleaned_data["procedure"], form.cleaned_data["atena_number"]])
         )
-    return render(request, "procedures/counter_start.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "procedures/counter_start.html",
+        {"form": form, "rows": form.rows()},
+        status=400 if form.errors else 200,
+    )
 
 
 @staff_page(ASSIST)
