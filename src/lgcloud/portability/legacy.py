@@ -63,8 +63,10 @@ from .layout import (
     code_table,
 )
 from .rules import sjis
-from .validate import Report, verify_bundle
-from .validate import _item_problem as item_problem  # the validator's own per-value check, same messages
+
+# The validator's own checks (private to it, used here so a legacy row gets the same messages).
+from .validate import _SEP, Report, _row_pattern, verify_bundle
+from .validate import _item_problem as item_problem
 
 ACTOR = "import_legacy"
 IPAMJ_FONT = Path("/usr/share/fonts/truetype/ipamj/ipamjm.ttf")
@@ -263,8 +265,10 @@ def parse_map(data: Any, *, source: str = "") -> LegacyMap:
         if _ATENA not in ids:
             raise MapError(f"files「{name}」: どのファイルにも宛名番号（001-P001）の列が必要です（人を結び付けます）。")
         delimiter = str(raw.get("delimiter", ","))
-        if len(delimiter.encode("cp932")) != 1:
-            raise MapError(f"files「{name}」: delimiter は1バイトの文字です。")
+        encoded = delimiter.encode("cp932", errors="replace")
+        if len(encoded) != 1 or encoded in b'"\r\n' or encoded[0] >= 0x40:
+            # A byte from 0x40 up can be the trail byte of a two-byte character: splitting on it would cut characters.
+            raise MapError(f"files「{name}」: delimiter は 0x40 未満の1バイトの記号（カンマ、タブなど）です。")
         record_length = int(raw.get("record_length") or 0)
         files.append(
             FileSpec(
@@ -485,7 +489,7 @@ class _Person:
     atena: str
     source: tuple[str, int]  # the primary row: file name, line
     values: dict[str, str] = field(default_factory=dict)
-    origin: dict[str, tuple[str, int]] = field(default_factory=dict)  # item ID → where it came from
+    origin: dict[str, tuple[str, int]] = field(default_factory=dict)  # item ID → its row, when not the source row
     rows: list[tuple[str, int, bytes]] = field(default_factory=list)  # (file, line, raw record)
     undecodable_review: list[tuple[str, int, str, str]] = field(default_factory=list)  # file, line, item, code
 
@@ -731,12 +735,16 @@ def _read_file(
                 row.issue(PERSON.item(_ATENA), "", "この宛名番号の住民が住民の行（primary のファイル）にありません。")
                 continue
             person = found
-        for item_id, value in values.items():
-            if item_id in person.values and person.values[item_id] != value:
-                row.issue(_BY_ID[item_id], "", f"{person.origin[item_id][0]} の値と食い違います。")
-                continue
-            person.values[item_id] = value
-            person.origin[item_id] = (path.name, line)
+        if spec.primary:
+            person.values.update(values)  # origin: the person's source row
+        else:
+            for item_id, value in values.items():
+                if item_id in person.values and person.values[item_id] != value:
+                    where = person.origin.get(item_id, person.source)[0]
+                    row.issue(_BY_ID[item_id], "", f"{where} の値と食い違います。")
+                    continue
+                person.values[item_id] = value
+                person.origin[item_id] = (path.name, line)
         person.rows.append((path.name, line, record))
         for label, code in row.kept:
             out.review.append(
@@ -763,9 +771,7 @@ def _finish(persons: dict[str, _Person], legacy_map: LegacyMap, out: Conversion)
             out.withheld_persons += 1
             continue
         for item_id, value in legacy_map.defaults.items():
-            if item_id not in person.values:
-                person.values[item_id] = value
-                person.origin[item_id] = person.source
+            person.values.setdefault(item_id, value)
         _check_person(person, out)
         kept.append(person)
         household_dates.setdefault(household, []).append(
@@ -778,20 +784,32 @@ def _finish(persons: dict[str, _Person], legacy_map: LegacyMap, out: Conversion)
     )
 
 
+_ROW_CHECKS = tuple((entity, _row_pattern(entity)) for entity in (PERSON, ADDRESS, FOREIGN_RESIDENT))
+
+
 def _check_person(person: _Person, out: Conversion) -> None:
-    foreign = person.values.get(_FOREIGN_FLAG) == "1"
-    items = [*PERSON.items, *ADDRESS.items[1:]]
-    if foreign:
-        items += FOREIGN_RESIDENT.items[1:]
-    elif any(person.values.get(it.id) for it in FOREIGN_RESIDENT.items[1:]):
+    """The validator's own checks on each value, reported against the legacy row the value came from."""
+    values = person.values
+    foreign = values.get(_FOREIGN_FLAG) == "1"
+    if not foreign and any(values.get(it.id) for it in FOREIGN_RESIDENT.items[1:]):
         file, line = person.source
         out.add(Issue(file, line, "", "", "外国人住民フラグが1でない住民に外国人住民の項目があります。"))
-    if person.values.get(_INDIVIDUAL_NUMBER):
+    items: list[Item] = []
+    for entity, pattern in _ROW_CHECKS:
+        if entity is FOREIGN_RESIDENT and not foreign:
+            continue
+        rest = entity.items[1:] if entity is not PERSON else entity.items
+        row = [values.get(it.id, "") for it in rest]
+        if entity is not PERSON:
+            row.insert(0, person.atena)
+        if not pattern.fullmatch(_SEP.join(row)):  # one regular expression per row, as the validator does
+            items.extend(rest)
+    if values.get(_INDIVIDUAL_NUMBER):
         items.append(INDIVIDUAL_NUMBER.item(_INDIVIDUAL_NUMBER))
-    if _HOUSEHOLD_CREATED in person.values:
+    if _HOUSEHOLD_CREATED in values:
         items.append(HOUSEHOLD.item(_HOUSEHOLD_CREATED))
     for item in items:
-        problem = item_problem(item, person.values.get(item.id, ""))
+        problem = item_problem(item, values.get(item.id, ""))
         if problem:
             file, line = person.origin.get(item.id, person.source)
             out.add(Issue(file, line, _label(item), "", problem))

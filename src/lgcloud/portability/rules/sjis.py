@@ -21,6 +21,7 @@ so a record splits safely before anything is decoded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -63,8 +64,20 @@ def units(data: bytes) -> Iterator[tuple[int, int]]:
             i += 1
 
 
+_SLOW = re.compile("[\x80\ue000-\uf8ff]")  # what needs a unit-by-unit look: a stray byte or a private-use character
+
+
 def decode(data: bytes) -> list[Piece]:
     """The text of ``data``: runs of decoded characters, with undecodable units kept as raw bytes."""
+    try:
+        # cp932 decodes valid text unit by unit, so when the whole field decodes and holds nothing private
+        # or stray, the result is the same as the loop below, only faster.
+        text = data.decode("cp932")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if not _SLOW.search(text):
+            return [text] if text else []
     pieces: list[Piece] = []
     run: list[str] = []
     for start, end in units(data):
@@ -133,63 +146,72 @@ def split_csv(data: bytes, delimiter: bytes = b",") -> Iterator[tuple[int, list[
     """(line where the record starts, raw fields, the record's bytes) of a CSV file in Shift_JIS (RFC 4180 quoting).
 
     Quoted fields may hold delimiters, doubled quotes and line breaks. Fields stay
-    bytes: decoding (and the 外字 table) come after, field by field.
+    bytes: decoding (and the 外字 table) come after, field by field. Splitting on
+    bytes is safe because the delimiter, the quote and CR/LF are never the trail
+    byte of a two-byte character (trail bytes are 0x40 and above).
     """
-    if len(delimiter) != 1 or delimiter in b'"\r\n':
-        raise ValueError("区切り文字は1バイトの文字（引用符・改行以外）です。")
-    sep = delimiter[0]
+    if len(delimiter) != 1 or delimiter in b'"\r\n' or delimiter[0] >= 0x40:
+        raise ValueError("区切り文字は1バイトの記号（引用符・改行以外）です。")
+    pos, line, n = 0, 1, len(data)
+    while pos < n:
+        newline = data.find(b"\n", pos)
+        end = n if newline < 0 else newline
+        chunk = data[pos:end]
+        if b'"' not in chunk:
+            record = chunk.removesuffix(b"\r")
+            yield line, record.split(delimiter), record
+            line, pos = line + 1, end + 1
+            continue
+        fields, end, lines = _quoted_record(data, pos, delimiter[0], line)
+        yield line, fields, data[pos:end].removesuffix(b"\r")
+        line, pos = line + lines, end + 1
+
+
+def _quoted_record(data: bytes, pos: int, sep: int, line: int) -> tuple[list[bytes], int, int]:
+    """The fields of one record with quotes, the offset of its line end (or the data's end), and its line count."""
     quote, cr, lf = 0x22, 0x0D, 0x0A
-    line = 1
-    start_line = 1
-    record_start = 0
+    start_line = line
     fields: list[bytes] = []
     field = bytearray()
-    quoted = False  # inside a quoted field
-    was_quoted = False  # the current field began with a quote
+    quoted = was_quoted = pending_quote = False
     at_field_start = True
-    pending_quote = False  # saw a quote inside a quoted field: end of field or the first of a doubled pair
-    for s, e in units(data):
-        unit = data[s:e]
-        b = unit[0] if e - s == 1 else -1
+    i, n = pos, len(data)
+    while i < n:
+        b = data[i]
+        i += 1
         if quoted:
             if pending_quote:
                 pending_quote = False
                 if b == quote:
                     field.append(quote)
                     continue
-                quoted = False  # the quote closed the field; fall through to handle this unit
+                quoted = False  # the quote closed the field; this byte is handled below
             elif b == quote:
                 pending_quote = True
                 continue
             else:
                 if b == lf:
                     line += 1
-                field += unit
+                field.append(b)
                 continue
         if b == sep:
             fields.append(bytes(field))
             field.clear()
             at_field_start, was_quoted = True, False
         elif b == cr:
-            continue  # CR before LF (a lone CR inside an unquoted field is not CSV either way)
+            continue
         elif b == lf:
             fields.append(bytes(field))
-            yield start_line, fields, data[record_start:s].removesuffix(b"\r")
-            record_start = e
-            fields, field = [], bytearray()
-            at_field_start, was_quoted = True, False
-            line += 1
-            start_line = line
+            return fields, i - 1, line - start_line + 1
         elif b == quote and at_field_start:
             quoted = was_quoted = True
             at_field_start = False
         elif b == quote or was_quoted:
             raise CsvSyntaxError(line, "引用符の使い方が CSV（RFC 4180）の形ではありません。")
         else:
-            field += unit
+            field.append(b)
             at_field_start = False
     if quoted and not pending_quote:
         raise CsvSyntaxError(start_line, "引用符が閉じられないままファイルが終わっています。")
-    if fields or field or was_quoted:
-        fields.append(bytes(field))
-        yield start_line, fields, data[record_start:]
+    fields.append(bytes(field))
+    return fields, n, line - start_line + 1
