@@ -201,6 +201,11 @@ X_FRAME_OPTIONS = "DENY"
 if not DEVELOPMENT:
     SECURE_HSTS_SECONDS = int(os.environ.get("LGCLOUD_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading is a promise that every subdomain serves HTTPS for good: opt in per domain.
+    SECURE_HSTS_PRELOAD = os.environ.get("LGCLOUD_HSTS_PRELOAD", "0") == "1"
+    # __Host-: the browser takes the cookie only over HTTPS, for this host, path /.
+    SESSION_COOKIE_NAME = "__Host-lgcloud_session"
+    CSRF_COOKIE_NAME = "__Host-lgcloud_csrftoken"
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = os.environ.get("LGCLOUD_SSL_REDIRECT", "1") == "1"
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
@@ -232,9 +237,17 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Production serves what `lgcloud collectstatic` wrote: names with a content hash
+    # (cached for a year) and compressed copies. Development serves from the apps.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEVELOPMENT
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = DEVELOPMENT
+# Source maps (megabytes, for developers' tools only) are not worth compressing.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = ["map", "jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "woff", "woff2"]
 
 # The address residents and third parties reach lgcloud at: the verification
 # QR on certificates points there (https://…/verify/<code>/).

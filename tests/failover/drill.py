@@ -206,7 +206,7 @@ def gunicorn(env: dict[str, str], log: Path, workers: int, threads: int) -> Iter
     with log.open("wb") as out:
         server = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180  # workers import Django: slow on a busy 2-core machine
             while not _healthy(port):
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn did not come up:\n{log.read_text(errors='replace')[-3000:]}")
