@@ -22,8 +22,8 @@ from datetime import date, datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from lgcloud.audit.actions import record as audit
@@ -31,7 +31,7 @@ from lgcloud.core import crypto
 from lgcloud.core.models import TenantSequence
 from lgcloud.core.tenancy import TenantContext
 
-from .bulk import _insert, _reserve_ids
+from .bulk import _reserve_ids
 from .codes import ResidentStatus
 from .models import Change, Household, Person, PersonVersion, ProtectionOrder
 from .rules.record import fold_address, fold_kana, fold_name
@@ -118,6 +118,92 @@ class _KeyMap:
         return self.keys[-1] if self.keys else 0
 
 
+class _Writer:
+    """INSERT of plain tuples in the model's own column order: no per-value conversion beyond what each column needs.
+
+    The restore builds each row as a tuple in ``COLUMNS[model]`` order. If a migration adds or renames a
+    column, the check below fails at the first import (and in the tests), instead of writing rows that
+    miss a value.
+    """
+
+    def __init__(self, model: type[models.Model]) -> None:
+        names = [f.attname for f in model._meta.concrete_fields]
+        if names != list(COLUMNS[model]):
+            raise ImproperlyConfigured(f"restore: the columns of {model.__name__} changed: {names}")
+        quote = connection.ops.quote_name
+        self.sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 — names from the model's metadata
+            quote(model._meta.db_table),
+            ", ".join(quote(str(f.column)) for f in model._meta.concrete_fields),
+            ", ".join(["%s"] * len(names)),
+        )
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(self.sql, rows)
+
+
+COLUMNS: dict[type[models.Model], tuple[str, ...]] = {
+    Household: ("id", "municipality_id", "household_number", "created_on"),
+    Person: (
+        "id",
+        "municipality_id",
+        "atena_number",
+        "resident_code",
+        "individual_number_ciphertext",
+        "status",
+        "household_id",
+        "relationship",
+        "is_household_head",
+        "family_name",
+        "given_name",
+        "family_name_kana",
+        "given_name_kana",
+        "birth_date",
+        "sex",
+        "address",
+        "address_detail",
+        "is_foreign",
+        "name_key",
+        "kana_key",
+        "address_key",
+        "record",
+        "updated_at",
+    ),
+    Change: (
+        "id",
+        "municipality_id",
+        "change_number",
+        "change_type",
+        "effective_date",
+        "filed_on",
+        "processed_at",
+        "actor_id",
+        "actor_name",
+        "reason",
+        "corrects_id",
+        "late_filing",
+        "details",
+        "request_id",
+    ),
+    PersonVersion: ("id", "municipality_id", "person_id", "change_id", "effective_date", "record"),
+    ProtectionOrder: (
+        "id",
+        "municipality_id",
+        "person_id",
+        "applicant_id",
+        "starts_on",
+        "expires_on",
+        "ended_on",
+        "adversary_name_key",
+        "adversary_birth_date",
+        "adversary_display",
+        "reason",
+        "created_at",
+    ),
+}
+
+
 def person_values_from_json(rec: dict[str, Any]) -> dict[str, Any]:
     """The Person columns projected from the JSON form of a 住民票 (as bulk.person_values does from a record)."""
     return {
@@ -174,18 +260,23 @@ def restore(
     if not is_empty(ctx):
         raise ValidationError("この団体には住民記録がすでにあります。全件の取込みは空の団体にだけ行えます。")
     tenant = ctx.tenant_code
-    now = timezone.now()
     stats = RestoreStats()
     tick = progress or (lambda _entity, _n: None)
+    ops = connection.ops
+    as_json = ops.adapt_json_value
+    moment = ops.adapt_datetimefield_value
+    day = ops.adapt_datefield_value
+    now = moment(timezone.now())
+    writers = {model: _Writer(model) for model in COLUMNS}
 
     household_ids = _KeyMap()
     for household_chunk in _chunks(households):
         ids = _reserve_ids(Household, len(household_chunk))
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         for pk, (number, created_on) in zip(ids, household_chunk, strict=True):
             household_ids.add(int(number), pk)
-            rows.append({"id": pk, "municipality_id": tenant, "household_number": number, "created_on": created_on})
-        _insert(Household, rows, now)
+            rows.append((pk, tenant, number, day(created_on)))
+        writers[Household].write(rows)
         stats.households += len(rows)
         tick("household", len(rows))
 
@@ -195,20 +286,40 @@ def restore(
         rows = []
         for pk, person in zip(ids, person_chunk, strict=True):
             person_ids.add(int(person.atena_number), pk)
-            values = person_values_from_json(person.record)
-            values.update(
-                id=pk,
-                municipality_id=tenant,
-                atena_number=person.atena_number,
-                household_id=household_ids[int(person.record["household_number"])],
-            )
+            rec = person.record
+            ciphertext = None
             if person.individual_number:
-                values["individual_number_ciphertext"] = crypto.encrypt(
-                    ctx, person.individual_number, INDIVIDUAL_NUMBER
-                )
+                ciphertext = crypto.encrypt(ctx, person.individual_number, INDIVIDUAL_NUMBER)
                 stats.individual_numbers += 1
-            rows.append(values)
-        _insert(Person, rows, now)
+            status = rec["status"]
+            rows.append(
+                (
+                    pk,
+                    tenant,
+                    person.atena_number,
+                    rec["resident_code"],
+                    ciphertext,
+                    status,
+                    household_ids[int(rec["household_number"])],
+                    rec["relationship"],
+                    rec["is_household_head"] and status != ResidentStatus.REMOVED,
+                    rec["family_name"],
+                    rec["given_name"],
+                    rec["family_name_kana"],
+                    rec["given_name_kana"],
+                    rec["birth_date"],  # ISO text, as the record holds it
+                    rec["sex"],
+                    rec["address"],
+                    rec["address_detail"],
+                    rec["is_foreign"],
+                    fold_name(rec["family_name"] + rec["given_name"]),
+                    fold_kana(rec["family_name_kana"] + rec["given_name_kana"]),
+                    fold_address(rec["address"]),
+                    as_json(rec, None),
+                    now,
+                )
+            )
+        writers[Person].write(rows)
         stats.persons += len(rows)
         tick("person", len(rows))
 
@@ -219,60 +330,64 @@ def restore(
         for pk, change in zip(ids, change_chunk, strict=True):
             change_ids.add(change.change_number, pk)
             rows.append(
-                {
-                    "id": pk,
-                    "municipality_id": tenant,
-                    "change_number": change.change_number,
-                    "change_type": change.change_type,
-                    "effective_date": change.effective_date,
-                    "filed_on": change.filed_on,
-                    "processed_at": change.processed_at,
-                    "actor_id": None,
-                    "actor_name": change.actor_name,
-                    "reason": change.reason,
-                    "corrects_id": change_ids[change.corrects] if change.corrects is not None else None,
-                    "late_filing": change.late_filing,
-                    "details": change.details,
-                    "request_id": ctx.request_id,
-                }
+                (
+                    pk,
+                    tenant,
+                    change.change_number,
+                    change.change_type,
+                    day(change.effective_date),
+                    day(change.filed_on),
+                    moment(change.processed_at),
+                    None,
+                    change.actor_name,
+                    change.reason,
+                    change_ids[change.corrects] if change.corrects is not None else None,
+                    change.late_filing,
+                    as_json(change.details, None),
+                    ctx.request_id,
+                )
             )
-        _insert(Change, rows, now)
+        writers[Change].write(rows)
         stats.changes += len(rows)
         tick("change", len(rows))
 
-    for version_chunk in _chunks(versions):
+    for version_chunk in _chunks(versions, 5000):
+        ids = _reserve_ids(PersonVersion, len(version_chunk))  # in file order: ids keep each person's order
         rows = [
-            {
-                "municipality_id": tenant,
-                "person_id": person_ids[int(v.atena_number)],
-                "change_id": change_ids[v.change_number],
-                "effective_date": v.effective_date,
-                "record": v.record,
-            }
-            for v in version_chunk
+            (
+                pk,
+                tenant,
+                person_ids[int(v.atena_number)],
+                change_ids[v.change_number],
+                day(v.effective_date),
+                as_json(v.record, None),
+            )
+            for pk, v in zip(ids, version_chunk, strict=True)
         ]
-        _insert(PersonVersion, rows, now)  # in file order: the ids keep each person's order of versions
+        writers[PersonVersion].write(rows)
         stats.versions += len(rows)
         tick("change_record", len(rows))
 
     for protection_chunk in _chunks(protections):
+        ids = _reserve_ids(ProtectionOrder, len(protection_chunk))
         rows = [
-            {
-                "municipality_id": tenant,
-                "person_id": person_ids[int(p.atena_number)],
-                "applicant_id": person_ids[int(p.applicant)] if p.applicant else None,
-                "starts_on": p.starts_on,
-                "expires_on": p.expires_on,
-                "ended_on": p.ended_on,
-                "adversary_name_key": fold_name(p.adversary_display),
-                "adversary_birth_date": p.adversary_birth_date,
-                "adversary_display": p.adversary_display,
-                "reason": p.reason,
-                "created_at": p.created_at,
-            }
-            for p in protection_chunk
+            (
+                pk,
+                tenant,
+                person_ids[int(p.atena_number)],
+                person_ids[int(p.applicant)] if p.applicant else None,
+                day(p.starts_on),
+                day(p.expires_on),
+                day(p.ended_on),
+                fold_name(p.adversary_display),
+                day(p.adversary_birth_date),
+                p.adversary_display,
+                p.reason,
+                moment(p.created_at),
+            )
+            for pk, p in zip(ids, protection_chunk, strict=True)
         ]
-        _insert(ProtectionOrder, rows, now)
+        writers[ProtectionOrder].write(rows)
         stats.protections += len(rows)
         tick("protection", len(rows))
 
