@@ -102,7 +102,7 @@ def publish_definitions(ctx: TenantContext, directory: Path = catalog.DEFINITION
     return out
 
 
-def definition_of(row: ProcedureDefinition) -> Definition:
+def _definition_of(row: ProcedureDefinition) -> Definition:
     return parse_definition(row.content)
 
 
@@ -181,7 +181,7 @@ def submit(
     counter = resident_account_id is None
     ctx.require(ASSIST if counter else FILE)
     row = _latest(code)
-    definition = definition_of(row)
+    definition = _definition_of(row)
     values, errors = clean_values(definition.fields, filing.values, today)
     for spec in definition.attachments:
         upload = filing.files.get(spec.name)
@@ -278,7 +278,7 @@ def resubmit(ctx: TenantContext, *, account_id: int, number: int, filing: Filing
             raise Http404("申請が見つかりません。")
         if submission.status != SubmissionStatus.RETURNED:
             raise SubmissionInvalid({"__all__": ["この申請は今は修正できません。"]})
-        definition = definition_of(submission.definition)
+        definition = _definition_of(submission.definition)
         values, errors = clean_values(definition.fields, filing.values, today)
         if errors:
             raise SubmissionInvalid({k: [v] for k, v in errors.items()})
@@ -320,7 +320,7 @@ def claim(ctx: TenantContext, number: int) -> None:
     """Take a submission to review (審査を開始). Another reviewer's claim is not taken over silently."""
     with bound(ctx):
         submission = _locked(ctx, number)
-        _require_reviewer(ctx, definition_of(submission.definition))
+        _require_reviewer(ctx, _definition_of(submission.definition))
         if submission.status == SubmissionStatus.IN_REVIEW and submission.claimed_by_id not in (None, ctx.actor_id):
             raise SubmissionInvalid({"__all__": [f"{submission.claimed_by_name} さんが審査中です。"]})
         if submission.status not in (SubmissionStatus.SUBMITTED, SubmissionStatus.IN_REVIEW):
@@ -335,7 +335,7 @@ def claim(ctx: TenantContext, number: int) -> None:
 
 def _for_decision(ctx: TenantContext, number: int) -> tuple[Submission, Definition]:
     submission = _locked(ctx, number)
-    definition = definition_of(submission.definition)
+    definition = _definition_of(submission.definition)
     _require_reviewer(ctx, definition)
     if submission.status != SubmissionStatus.IN_REVIEW or submission.claimed_by_id != ctx.actor_id:
         raise SubmissionInvalid({"__all__": ["審査を開始した担当者だけが判断できます（先に「審査を開始」）。"]})
