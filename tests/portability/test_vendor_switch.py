@@ -39,7 +39,8 @@ ENTITIES = (
 
 
 def schema(entity: str) -> dict[str, Any]:
-    return json.loads((SCHEMAS / f"{entity}.schema.json").read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads((SCHEMAS / f"{entity}.schema.json").read_text(encoding="utf-8"))
+    return loaded
 
 
 def field(value: str) -> str:
