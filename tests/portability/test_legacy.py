@@ -506,6 +506,8 @@ def test_map_and_table_mistakes_are_refused_before_reading(tmp_path: Path) -> No
                 ]
             }
         )
+    with pytest.raises(MapError, match="0x40 未満"):  # "|" (0x7C) can be the trail byte of a kanji
+        parse_map({"files": [{"match": "*", "format": "csv", "delimiter": "|", "items": {"宛名番号": 1}}]})
     bad = tmp_path / "G.csv"
     bad.write_text("code,target\n889F,U+4E9C\nU+E000,U+FFFD\nF040,U+845B\nU+E000,U+845B U+E0101\n", encoding="utf-8")
     with pytest.raises(MapError) as exc:
