@@ -73,7 +73,9 @@ class CounterStartForm(forms.Form):
             setattr(field, "lg_type", "boolean" if name == "identity_checked" else "text")  # noqa: B010
 
     def rows(self) -> list[dict[str, Any]]:
-        return [{"field": self[name], "error": " ".join(self.errors.get(name, []))} for name in self.fields]
+        return [
+            {"field": self[name], "error": " ".join(str(e) for e in self.errors.get(name, []))} for name in self.fields
+        ]
 
 
 class ReasonForm(forms.Form):
