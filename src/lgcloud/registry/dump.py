@@ -71,12 +71,17 @@ class DumpedProtection:
 def snapshot(ctx: TenantContext) -> Iterator[TenantContext]:
     """One read transaction for the whole export (REPEATABLE READ on PostgreSQL: one consistent state)."""
     ctx.require(EXPORT)
-    with bound(ctx):
-        if connection.vendor == "postgresql":
-            # The first statement of the transaction fixes the snapshot; bound() has only set settings.
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and outermost:
+            # SET TRANSACTION must be the transaction's first statement, before bound()'s
+            # set_config; the snapshot is then fixed by the first read. Nested in a caller's
+            # transaction it cannot be set: that transaction's own snapshot applies. Not READ
+            # ONLY: the export's audit record is written in the same transaction.
             with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        yield ctx
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with bound(ctx):
+            yield ctx
 
 
 def counts(ctx: TenantContext) -> dict[str, int]:
