@@ -15,6 +15,8 @@ urlpatterns = [
     path("registry/", include("lgcloud.registry.urls")),
     path("linkage/", include("lgcloud.linkage.urls")),
     path("portability/", include("lgcloud.portability.urls")),
+    path("tax/", include("lgcloud.tax.urls")),
+    path("benefits/", include("lgcloud.benefits.urls")),
     # 開発用 OpenID Connect provider: answers 404 unless LGCLOUD_OIDC_DEV_PROVIDER is on (development only).
     path("dev-idp/", include("lgcloud.accounts.devidp_urls")),
     # オンライン申請: the residents' portal (/portal/…) and the staff review pages (/procedures/…).

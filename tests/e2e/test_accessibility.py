@@ -19,6 +19,8 @@ from .export_tour import tour_exports
 from .helpers import CHIYODA, Site
 from .registry_tour import ROUTES as REGISTRY_ROUTES
 from .registry_tour import seed_registry, tour_registry
+from .rules_tour import ROUTES as RULES_ROUTES
+from .rules_tour import seed_rules, tour_rules
 
 # Pages that are not routes of their own but must be checked too.
 SPECIAL_PAGES = {"404", "403", "locked out (429)", "logged out"}
@@ -169,6 +171,9 @@ def test_every_page_has_no_axe_violations(site: Site) -> None:
     # 全件出力の承認: request, reject, approve (tests/e2e/export_tour.py).
     tour_exports(site)
 
+    # 個人住民税・給付・児童手当・バッチ処理 (tests/e2e/rules_tour.py).
+    tour_rules(site, seed_rules())
+
     # Five failed sign-ins lock the account name.
     for _ in range(7):
         site.login(CHIYODA, "nobody", "wrong-password-123")
@@ -183,7 +188,12 @@ def test_every_page_has_no_axe_violations(site: Site) -> None:
 
     assert not site.violations, "axe-core violations:\n" + "\n".join(site.violations)
 
-    routes = {f"{web_urls.app_name}:{p.name}" for p in web_urls.urlpatterns if p.name} | REGISTRY_ROUTES | EXPORT_ROUTES
+    routes = (
+        {f"{web_urls.app_name}:{p.name}" for p in web_urls.urlpatterns if p.name}
+        | REGISTRY_ROUTES
+        | EXPORT_ROUTES
+        | RULES_ROUTES
+    )
     checked = {c.view for c in site.checked if c.status is not None and c.status < 500 and c.label not in SPECIAL_PAGES}
     missing = routes - checked - site.redirects
     assert not missing, f"pages with no accessibility check: {sorted(missing)}"

@@ -155,7 +155,16 @@ def _seed_tenant(row: dict[str, str]) -> Tenant:
     device = TOTPDevice.objects.create(user_id=admin_id, name="test", confirmed=True)
     token = create_api_token(ctx, auditor_id, name="test").raw
     _seed_residents(ctx)
+    _seed_export_request(row["lg_code"], admin_id, f"{row['name']} kanri")
     return Tenant(row["lg_code"], row["name"], admin_id, auditor_id, counter_id, device.persistent_id, token)
+
+
+def _seed_export_request(lg_code: str, admin_id: int, admin_name: str) -> None:
+    """A pending 全件出力の申請 by the 団体管理者 (nobody else there may approve it: it stays pending)."""
+    from lgcloud.portability.approvals.actions import request_export
+
+    admin = TenantContext(lg_code, admin_id, admin_name, frozenset({Role.MUNICIPAL_ADMIN}), "test.seed")
+    request_export(admin, purpose="標準準拠システムへの移行（シード）", include_individual_numbers=False)
 
 
 def _seed_residents(ctx: TenantContext) -> None:

@@ -257,6 +257,58 @@ def register_account(ctx: TenantContext, atena_number: str, source: str, account
         return row
 
 
+def import_public_funds_accounts(ctx: TenantContext, rows: Sequence[tuple[str, AccountInput]]) -> int:
+    """Bulk 公金受取口座 (as the Digital Agency provides them): every row checked, all or nothing; returns the count.
+
+    Existing public-funds accounts of the same persons are replaced.
+    """
+    ctx.require(WRITE)
+    problems = []
+    for atena, account in rows:
+        try:
+            _check_account(account)
+        except BenefitRefused as exc:
+            problems.append(f"{atena}: {exc.message}")
+            if len(problems) >= 20:
+                break
+    if problems:
+        raise BenefitRefused("invalid_account", "口座データに誤りがあります: " + " / ".join(problems))
+    now = timezone.now()
+    with bound(ctx):
+        atenas = [a for a, _ in rows]
+        for i in range(0, len(atenas), 5000):
+            BankAccount.objects.filter(
+                municipality_id=ctx.tenant_code,
+                source=BankAccount.Source.PUBLIC_FUNDS,
+                atena_number__in=atenas[i : i + 5000],
+            ).delete()
+        BankAccount.objects.bulk_create(
+            [
+                BankAccount(
+                    municipality_id=ctx.tenant_code,
+                    atena_number=atena,
+                    source=BankAccount.Source.PUBLIC_FUNDS,
+                    bank_code=a.bank_code,
+                    branch_code=a.branch_code,
+                    account_type=a.account_type,
+                    account_number=a.account_number.zfill(7),
+                    holder_kana=a.holder_kana,
+                    registered_at=now,
+                )
+                for atena, a in rows
+            ],
+            batch_size=5000,
+        )
+        audit(
+            ctx,
+            "benefits.account.imported",
+            subject_type="public_funds_accounts",
+            subject_id=len(rows),
+            fields=[f"count:{len(rows)}"],
+        )
+    return len(rows)
+
+
 def apply_for_benefit(
     ctx: TenantContext,
     code: str,

@@ -11,7 +11,15 @@ from django.http import Http404
 from lgcloud.audit.actions import record as audit
 from lgcloud.core.tenancy import TenantContext, bound
 
-from .models import Entitlement, PaymentBatch, Programme
+from .models import (
+    ChildAllowanceCase,
+    ChildAllowanceChild,
+    ChildAllowanceEvent,
+    ChildAllowancePayment,
+    Entitlement,
+    PaymentBatch,
+    Programme,
+)
 
 READ = "benefits:case:read"
 PAGE_SIZE = 50
@@ -150,3 +158,55 @@ def batch_file_for_job(ctx: TenantContext, job_id: int) -> tuple[str, bytes]:
             raise Http404("振込ファイルが見つかりません。")
         code, number = b.programme.code, b.batch_number
     return batch_file(ctx, code, number)
+
+
+# --- 児童手当 ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    case: ChildAllowanceCase
+    children: list[ChildAllowanceChild]
+    events: list[ChildAllowanceEvent]
+    payments: list[ChildAllowancePayment]
+
+
+def list_child_allowance_cases(
+    ctx: TenantContext, *, state: str = "", page: int = 1
+) -> tuple[list[ChildAllowanceCase], bool]:
+    ctx.require(READ)
+    with bound(ctx):
+        qs = ChildAllowanceCase.objects.filter(municipality_id=ctx.tenant_code)
+        if state:
+            qs = qs.filter(state=state)
+        start = (max(page, 1) - 1) * PAGE_SIZE
+        rows = list(qs.order_by("-case_number")[start : start + PAGE_SIZE + 1])
+        audit(
+            ctx,
+            "benefits.child_allowance.listed",
+            subject_type="child_allowance_cases",
+            subject_id=state or "all",
+            fields=["claimant", "state", "monthly_amount"],
+        )
+        return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def get_child_allowance_case(ctx: TenantContext, case_number: int) -> CaseDetail:
+    ctx.require(READ)
+    with bound(ctx):
+        case = ChildAllowanceCase.objects.filter(municipality_id=ctx.tenant_code, case_number=case_number).first()
+        if case is None:
+            raise Http404("児童手当の記録が見つかりません。")
+        audit(
+            ctx,
+            "benefits.child_allowance.viewed",
+            subject_type="child_allowance_case",
+            subject_id=case_number,
+            fields=["claimant", "children", "events", "payments"],
+        )
+        return CaseDetail(
+            case,
+            list(case.children.order_by("birth_date")),
+            list(case.events.order_by("occurred_at", "id")),
+            list(case.payments.order_by("pay_month")),
+        )

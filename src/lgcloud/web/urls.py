@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import job_views, views
 
 app_name = "web"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("operator/municipalities/", views.operator_municipalities, name="operator_municipalities"),
     path("operator/municipalities/<str:lg_code>/", views.operator_municipality, name="operator_municipality"),
     path("operator/health/", views.operator_health, name="operator_health"),
+    path("jobs/", job_views.job_list, name="jobs"),
+    path("jobs/<int:job_id>/", job_views.job_detail, name="job"),
 ]
