@@ -54,13 +54,13 @@ State = ExportRequest.State
 # --- problems (stable codes; Japanese for people) ---------------------------------------------
 
 
-def self_approval(
+def _self_approval(
     detail: str = "自分が申請した全件出力は承認・却下できません。別の職員が承認してください。",
 ) -> Problem:
     return Problem(403, "export_self_approval", "申請者本人は承認できません", detail)
 
 
-def not_pending(req: ExportRequest) -> Problem:
+def _not_pending(req: ExportRequest) -> Problem:
     return Problem(
         409,
         "export_not_pending",
@@ -69,7 +69,7 @@ def not_pending(req: ExportRequest) -> Problem:
     )
 
 
-def expired() -> Problem:
+def _expired() -> Problem:
     return Problem(
         409,
         "export_expired",
@@ -78,7 +78,7 @@ def expired() -> Problem:
     )
 
 
-def not_requester() -> Problem:
+def _not_requester() -> Problem:
     return Problem(403, "export_not_requester", "取消できません", "申請を取り消せるのは申請者本人だけです。")
 
 
@@ -151,11 +151,11 @@ def approve_export(ctx: TenantContext, request_id: int, *, now: datetime | None 
     with bound(ctx):
         req = _locked(ctx, request_id)
         if req.requester_id == ctx.actor_id:
-            raise self_approval()
+            raise _self_approval()
         lapsed = _lapse_if_due(ctx, req, at)
         if not lapsed:
             if req.state != State.REQUESTED:
-                raise not_pending(req)
+                raise _not_pending(req)
             req.state = State.APPROVED
             req.decided_by_id = ctx.actor_id
             req.decided_by_name = ctx.actor_name
@@ -163,7 +163,7 @@ def approve_export(ctx: TenantContext, request_id: int, *, now: datetime | None 
             req.save(update_fields=["state", "decided_by_id", "decided_by_name", "decided_at"])
             _audit(ctx, "approved", req, ["state"])
     if lapsed:  # the expiry is committed; the approval is refused
-        raise expired()
+        raise _expired()
     return req
 
 
@@ -179,9 +179,9 @@ def reject_export(ctx: TenantContext, request_id: int, *, reason: str, now: date
     with bound(ctx):
         req = _locked(ctx, request_id)
         if req.requester_id == ctx.actor_id:
-            raise self_approval("自分の申請は却下できません。不要になった申請は「取消」してください。")
+            raise _self_approval("自分の申請は却下できません。不要になった申請は「取消」してください。")
         if req.state != State.REQUESTED:
-            raise not_pending(req)
+            raise _not_pending(req)
         req.state = State.REJECTED
         req.decided_by_id = ctx.actor_id
         req.decided_by_name = ctx.actor_name
@@ -199,9 +199,9 @@ def cancel_export(ctx: TenantContext, request_id: int, *, now: datetime | None =
     with bound(ctx):
         req = _locked(ctx, request_id)
         if req.requester_id != ctx.actor_id:
-            raise not_requester()
+            raise _not_requester()
         if req.state != State.REQUESTED:
-            raise not_pending(req)
+            raise _not_pending(req)
         req.state = State.CANCELLED
         req.decided_at = at
         req.save(update_fields=["state", "decided_at"])
@@ -222,7 +222,7 @@ def expire_stale(ctx: TenantContext, *, now: datetime | None = None) -> int:
 # --- running the approved export -------------------------------------------------------------
 
 
-def bundle_folder(lg_code: str, request_id: int, started: datetime) -> str:
+def _bundle_folder(lg_code: str, request_id: int, started: datetime) -> str:
     """``<lg_code>/<YYYYmmddTHHMMSS>-<id>`` (UTC), relative to settings.EXPORT_DIR."""
     return f"{lg_code}/{started.astimezone(UTC).strftime('%Y%m%dT%H%M%S')}-{request_id}"
 
@@ -294,7 +294,7 @@ def run_export(ctx: TenantContext, request_id: int) -> ExportRequest:
         with bound(ctx):
             return _locked(ctx, req.pk)
     started = timezone.now()
-    relative = bundle_folder(runner.tenant_code, req.pk, started)
+    relative = _bundle_folder(runner.tenant_code, req.pk, started)
     with bound(runner):
         ExportRequest.objects.filter(pk=req.pk).update(job_id=handle.job.pk, started_at=started)
     municipality = get_municipality(runner.tenant_code)
