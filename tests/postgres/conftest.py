@@ -155,6 +155,7 @@ def _seed_tenant(row: dict[str, str]) -> Tenant:
     device = TOTPDevice.objects.create(user_id=admin_id, name="test", confirmed=True)
     token = create_api_token(ctx, auditor_id, name="test").raw
     _seed_residents(ctx)
+    _seed_rules(ctx)
     _seed_export_request(row["lg_code"], admin_id, f"{row['name']} kanri")
     return Tenant(row["lg_code"], row["name"], admin_id, auditor_id, counter_id, device.persistent_id, token)
 
@@ -165,6 +166,55 @@ def _seed_export_request(lg_code: str, admin_id: int, admin_name: str) -> None:
 
     admin = TenantContext(lg_code, admin_id, admin_name, frozenset({Role.MUNICIPAL_ADMIN}), "test.seed")
     request_export(admin, purpose="標準準拠システムへの移行（シード）", include_individual_numbers=False)
+
+
+def _seed_rules(ctx: TenantContext) -> None:
+    """Rows in every 個人住民税, 給付 and 児童手当 table (and core jobs), through the actions."""
+    import yaml
+
+    from lgcloud.benefits import actions as benefits
+    from lgcloud.benefits import queries as benefit_queries
+    from lgcloud.linkage.consumers import run_all
+    from lgcloud.registry import actions as registry
+    from lgcloud.registry.queries import get_record
+    from lgcloud.tax import actions as tax
+
+    head = registry.register_move_in(
+        ctx,
+        persons=[registry.NewPerson("佐藤", "一郎", "サトウ", "イチロウ", date(1985, 1, 1), "1", "head")],
+        address="東京都テスト区3-3",
+        effective_date=date(2024, 4, 1),
+        filed_on=date(2024, 4, 1),
+        previous_address="大阪府大阪市北区3-3",
+    ).atena_numbers[0]
+    household = get_record(ctx, head).household_number
+    registry.register_birth(
+        ctx,
+        household_number=household,
+        person=registry.NewPerson("佐藤", "花", "サトウ", "ハナ", date(2025, 5, 1), "2", "child"),
+        filed_on=date(2025, 5, 2),
+    )
+    tax.import_declarations(ctx, 2026, f"宛名番号,給与収入\r\n{head},4000000\r\n", source="seed.csv")
+    tax.assess_fiscal_year(ctx, 2026)
+    source = Path(benefits.__file__).parent / "programmes" / "tokubetsu-teigaku-2020.yaml"
+    data = yaml.safe_load(source.read_bytes())
+    data["reference_date"] = date(2025, 6, 1)
+    benefits.load_programme(ctx, data, source=source.read_bytes() + b"seed")
+    benefits.determine_eligibility(ctx, data["code"])
+    benefits.apply_for_benefit(
+        ctx,
+        data["code"],
+        household_number=household,
+        applicant_atena_number=head,
+        channel="online",
+        account=benefits.AccountInput("0005", "001", 1, "1234567", "サトウ イチロウ"),
+    )
+    benefits.create_payment_batch(ctx, data["code"], transfer_date=date(2025, 7, 10))
+    run_all([ctx.tenant_code], only=["benefits.child_allowance"])  # the birth: a pending 児童手当 case
+    cases, _ = benefit_queries.list_child_allowance_cases(ctx, state="pending")
+    benefits.claim_child_allowance(ctx, cases[0].case_number, claimed_on=date(2025, 5, 10))
+    benefits.approve_child_allowance(ctx, cases[0].case_number, approved_on=date(2025, 5, 20))
+    benefits.run_child_allowance_payments(ctx, date(2025, 8, 1))
 
 
 def _seed_residents(ctx: TenantContext) -> None:
