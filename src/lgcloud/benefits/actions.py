@@ -104,7 +104,7 @@ def _programme(ctx: TenantContext, code: str) -> Programme:
     return programme
 
 
-def definition_of(programme: Programme) -> ProgrammeDefinition:
+def _definition_of(programme: Programme) -> ProgrammeDefinition:
     data = dict(programme.definition)
     data["reference_date"] = date.fromisoformat(str(data["reference_date"]))
     return parse_programme(data)
@@ -415,7 +415,7 @@ def create_payment_batch(
     ctx.require(WRITE)
     with bound(ctx):
         programme = _programme(ctx, code)
-    definition = definition_of(programme)
+    definition = _definition_of(programme)
     payer = _payer(definition)
     if dry_run:
         batch = None
@@ -600,7 +600,7 @@ def _children(case: ChildAllowanceCase) -> list[ChildAllowanceChild]:
     return list(ChildAllowanceChild.objects.filter(municipality_id=case.municipality_id, case=case))
 
 
-def case_amount(case: ChildAllowanceCase, children: list[ChildAllowanceChild], month: date) -> int:
+def _case_amount(case: ChildAllowanceCase, children: list[ChildAllowanceChild], month: date) -> int:
     """The case's entitlement for ``month`` (0 outside its months or before 認定)."""
     if case.first_month is None or month < case.first_month or (case.last_month and month > case.last_month):
         return 0
@@ -713,7 +713,7 @@ def approve_child_allowance(ctx: TenantContext, case_number: int, *, approved_on
         case.state = ChildAllowanceCase.State.APPROVED
         case.approved_on = approved_on
         case.first_month = first
-        case.monthly_amount = case_amount(case, _children(case), first)
+        case.monthly_amount = _case_amount(case, _children(case), first)
         if case.monthly_amount == 0:
             raise BenefitRefused("no_eligible_child", "支給対象となる児童がいません。")
         case.save()
@@ -727,7 +727,7 @@ def _amount_change(ctx: TenantContext, case: ChildAllowanceCase, requested_on: d
     ChildAllowanceChild.objects.filter(case=case, state=ChildAllowanceChild.State.PENDING).update(
         state=ChildAllowanceChild.State.COUNTED, from_month=month
     )
-    case.monthly_amount = case_amount(case, _children(case), month)
+    case.monthly_amount = _case_amount(case, _children(case), month)
     case.save(update_fields=["monthly_amount"])
     _event(ctx, case, "amount_changed", month=month, notice=True)
     return case
@@ -752,7 +752,7 @@ def remove_child(
             return _end(ctx, case, on, reason)
         if case.state == ChildAllowanceCase.State.APPROVED:
             next_month = ca.add_months(last, 1)
-            case.monthly_amount = case_amount(case, _children(case), next_month)
+            case.monthly_amount = _case_amount(case, _children(case), next_month)
             case.save(update_fields=["monthly_amount"])
             _event(ctx, case, "amount_changed", month=next_month, notice=True, note=reason)
         return case
@@ -885,7 +885,7 @@ def run_child_allowance_payments(
             if case.pk in paid:
                 out.skipped += 1
                 continue
-            amount = sum(case_amount(case, kids.get(case.pk, []), m) for m in months)
+            amount = sum(_case_amount(case, kids.get(case.pk, []), m) for m in months)
             if amount:
                 new.append(
                     ChildAllowancePayment(

@@ -88,7 +88,7 @@ def import_declarations(ctx: TenantContext, fiscal_year: int, text: str, *, sour
     return ImportResult(fiscal_year, len(rows))
 
 
-def declaration_of(row: dict[str, Any], birth_date: date) -> Declaration:
+def _declaration_of(row: dict[str, Any], birth_date: date) -> Declaration:
     """The rules' input from a declaration row (``values()`` of IncomeDeclaration)."""
     fields = {f: row[f] for f in Declaration.__dataclass_fields__ if f != "birth_date"}
     return Declaration(birth_date=birth_date, **fields)
@@ -167,7 +167,7 @@ def assess_fiscal_year(
             if r.atena_number in done:
                 out.skipped += 1
                 continue
-            result = assess(declaration_of(decl, r.birth_date), law)
+            result = assess(_declaration_of(decl, r.birth_date), law)
             collection, instalments = _collection(decl, result.total)
             new.append(
                 Assessment(
