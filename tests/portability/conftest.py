@@ -128,6 +128,7 @@ def build_register(lg_code: str) -> None:
         planned_date=date(2026, 9, 30),
         filed_on=date(2026, 9, 1),
         destination="大阪府大阪市中央区本町1丁目",
+        destination_lg_code="271284",
     )
     actions.confirm_move_out(
         ctx, atena_numbers=abroad.atena_numbers, effective_date=date(2026, 9, 30), notified_on=date(2026, 10, 5)
@@ -143,6 +144,25 @@ def build_register(lg_code: str) -> None:
         relationship="child",
     )
     actions.set_individual_number(ctx, atena_number=wife, individual_number="000000000019")
+    actions.register_move_in(  # a 転入 that came through the once-only transfer (linkage)
+        ctx,
+        persons=[new("転入", "連携", ("テンニュウ", "レンケイ"), date(1990, 1, 1), "1", "head")],
+        address="東京都千代田区麹町1番地",
+        effective_date=date(2026, 10, 20),
+        filed_on=date(2026, 10, 21),
+        previous_address="東京都新宿区西新宿2丁目8番1号",
+        transfer_id="6f1c1c1e-8f2a-4c55-9d51-1f0a2b3c4d5e",
+    )
+    actions.register_move_in(  # 職権記載
+        ctx,
+        persons=[new("職権", "記載", ("ショッケン", "キサイ"), date(1950, 2, 2), "2", "head")],
+        address="東京都千代田区永田町1丁目",
+        effective_date=date(2026, 10, 22),
+        filed_on=None,
+        previous_address="",
+        ex_officio=True,
+        reason="実態調査により記載",
+    )
     actions.set_protection(
         ctx,
         atena_number=wife,

@@ -107,6 +107,8 @@ def vendor_bundle(directory: Path) -> None:
         ["5", "42", "2024-08-01", "", "2024-08-21T03:00:00.000000Z", "旧システム", "住所の誤記", "4", "0", "", "", "",
          "001-R032"],
     ]  # fmt: skip
+    for change in changes:  # 転出先団体コード, 連携ID: none of these 異動 has them
+        change += ["", ""]
     moved_husband = person_of(HUSBAND, **{k: MOVED[k] for k in ("001-R031", "001-R032", "001-R033", "001-R035")})
     moved_child = person_of(CHILD, **{k: MOVED[k] for k in ("001-R031", "001-R032", "001-R033", "001-R035")})
     moved_lodger = person_of(LODGER, **{k: MOVED[k] for k in ("001-R031", "001-R032", "001-R033", "001-R035")})

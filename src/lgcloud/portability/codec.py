@@ -273,7 +273,7 @@ def record_from_version_row(row: list[str]) -> dict[str, Any]:
 
 _CHANGE_ENC = {it.key: _encoder(it) for it in CHANGE.items}
 _CHANGE_DEC = {it.key: _decoder(it, as_json=False) for it in CHANGE.items}
-_DETAIL_KEYS = ("origin", "previous_address", "destination", "corrected_fields")
+_DETAIL_KEYS = ("origin", "previous_address", "destination", "corrected_fields", "destination_lg_code", "transfer_id")
 
 
 def change_row(change: Any) -> list[str]:
@@ -304,7 +304,11 @@ def change_row(change: Any) -> list[str]:
         _CHANGE_ENC["details.previous_address"](details.get("previous_address", "")),
         _CHANGE_ENC["details.destination"](details.get("destination", "")),
         corrected_text,
+        details.get("destination_lg_code", ""),
+        details.get("transfer_id", ""),
     ]
+    if any(not isinstance(v, str) for v in row[13:]):
+        raise LossyValue(f"異動 {change.change_number}: 詳細項目が文字列ではありません")
     if change_details(change.change_type, row) != details:
         raise LossyValue(f"異動 {change.change_number}: 詳細項目を標準レイアウトで表せません")
     return row
@@ -313,11 +317,15 @@ def change_row(change: Any) -> list[str]:
 def change_details(change_type: str, row: list[str]) -> dict[str, Any]:
     """The ``details`` of a 異動 from its row: which keys exist follows from the 異動事由."""
     details: dict[str, Any] = {}
-    if change_type == "move_in":
+    if change_type in ("move_in", "ex_officio_entry"):
         details["origin"] = _CHANGE_DEC["details.origin"](row[9])
         details["previous_address"] = row[10]
+        if row[14]:
+            details["transfer_id"] = row[14]
     if change_type == "move_out_planned":
         details["destination"] = row[11]
+        if row[13]:
+            details["destination_lg_code"] = row[13]
     if change_type == "ex_officio_correction":
         details["corrected_fields"] = [RECORD_KEY[i] for i in row[12].split()] if row[12] else []
     return details

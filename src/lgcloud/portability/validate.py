@@ -338,6 +338,11 @@ def verify_bundle(directory: Path, *, cap: int = DEFAULT_CAP, progress: Callable
         number = int(row[0])
         if row[7] and int(row[7]) not in seen.changes:
             report.add(CHANGE.file_name, line, "001-C008", "修正対象の異動番号が、この異動より前にありません。")
+        if valid and row[13]:
+            try:
+                validate_lg_code(row[13])
+            except CheckDigitError as exc:
+                report.add(CHANGE.file_name, line, "001-C014", exc.message)
         bad_items = [i for i in row[12].split() if i not in RECORD_KEY]
         if valid and bad_items:
             report.add(CHANGE.file_name, line, "001-C013", "異動履歴にない項目IDを含みます。")
