@@ -35,7 +35,7 @@ def new(family: str, given: str, kana: tuple[str, str], birth: date, sex: str, r
         birth_date=birth,
         sex=sex,
         relationship=rel,
-        **extra,
+        **extra,  # type: ignore[arg-type]
     )
 
 
