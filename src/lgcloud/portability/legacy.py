@@ -65,8 +65,7 @@ from .layout import (
 from .rules import sjis
 
 # The validator's own checks (private to it, used here so a legacy row gets the same messages).
-from .validate import _SEP, Report, _row_pattern, verify_bundle
-from .validate import _item_problem as item_problem
+from .validate import SEPARATOR, Report, item_problem, row_pattern, verify_bundle
 
 ACTOR = "import_legacy"
 IPAMJ_FONT = Path("/usr/share/fonts/truetype/ipamj/ipamjm.ttf")
@@ -784,7 +783,7 @@ def _finish(persons: dict[str, _Person], legacy_map: LegacyMap, out: Conversion)
     )
 
 
-_ROW_CHECKS = tuple((entity, _row_pattern(entity)) for entity in (PERSON, ADDRESS, FOREIGN_RESIDENT))
+_ROW_CHECKS = tuple((entity, row_pattern(entity)) for entity in (PERSON, ADDRESS, FOREIGN_RESIDENT))
 
 
 def _check_person(person: _Person, out: Conversion) -> None:
@@ -802,7 +801,7 @@ def _check_person(person: _Person, out: Conversion) -> None:
         row = [values.get(it.id, "") for it in rest]
         if entity is not PERSON:
             row.insert(0, person.atena)
-        if not pattern.fullmatch(_SEP.join(row)):  # one regular expression per row, as the validator does
+        if not pattern.fullmatch(SEPARATOR.join(row)):  # one regular expression per row, as the validator does
             items.extend(rest)
     if values.get(_INDIVIDUAL_NUMBER):
         items.append(INDIVIDUAL_NUMBER.item(_INDIVIDUAL_NUMBER))

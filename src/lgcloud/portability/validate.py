@@ -63,7 +63,7 @@ from .layout import (
 )
 
 DEFAULT_CAP = 200
-_SEP = "\x1f"  # a control character: never inside a valid value, so the joined row splits unambiguously
+SEPARATOR = "\x1f"  # a control character: never inside a valid value, so the joined row splits unambiguously
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\uFFFD]")
 _TEXT_CHARS = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\uFFFD]"
 
@@ -117,11 +117,11 @@ def _value_pattern(item: Item) -> str:
     return body if item.required else f"(?:{body})?"
 
 
-def _row_pattern(entity: Entity) -> re.Pattern[str]:
-    return re.compile(_SEP.join(f"(?:{_value_pattern(it)})" for it in entity.items))
+def row_pattern(entity: Entity) -> re.Pattern[str]:
+    return re.compile(SEPARATOR.join(f"(?:{_value_pattern(it)})" for it in entity.items))
 
 
-def _item_problem(item: Item, value: str) -> str | None:
+def item_problem(item: Item, value: str) -> str | None:
     """Why one value is wrong (Japanese, without the value itself), or None."""
     if value == "":
         return "必須項目が空です。" if item.required else None
@@ -197,7 +197,7 @@ def _rows(report: Report, directory: Path, entity: Entity, dates: _DateCheck) ->
     if not path.is_file():
         report.add(name, 0, "", "ファイルがありません。")
         return
-    pattern = _row_pattern(entity)
+    pattern = row_pattern(entity)
     width = len(entity.items)
     date_columns = [i for i, it in enumerate(entity.items) if it.type is ItemType.DATE]
     number_column = next((i for i, it in enumerate(entity.items) if it.id == "001-N002"), None)
@@ -217,10 +217,10 @@ def _rows(report: Report, directory: Path, entity: Entity, dates: _DateCheck) ->
             if len(row) != width:
                 report.add(name, line, "", f"項目の数が{width}ではありません（{len(row)}）。")
                 continue
-            if not pattern.fullmatch(_SEP.join(row)):
+            if not pattern.fullmatch(SEPARATOR.join(row)):
                 bad_columns = set()
                 for i, (it, value) in enumerate(zip(entity.items, row, strict=True)):
-                    problem = _item_problem(it, value)
+                    problem = item_problem(it, value)
                     if problem:
                         report.add(name, line, it.id, problem)
                         bad_columns.add(i)
