@@ -15,7 +15,7 @@ from lgcloud.core.tenancy import TenantContext, bound
 from lgcloud.registry import actions, queries
 from lgcloud.registry.bulk import count_residents, load_households
 from lgcloud.registry.generator import AddressChange, Birth, Household, MoveIn, Resident, generate_town
-from lgcloud.registry.models import Change, Person, PersonVersion
+from lgcloud.registry.models import Change, Person, PersonVersion, ProtectionOrder
 from lgcloud.registry.rules.record import ForeignResidentItems, ResidentRecord
 
 pytestmark = pytest.mark.django_db
@@ -324,5 +324,31 @@ def test_the_generate_town_command(clerk: TenantContext) -> None:
     call_command("generate_town", municipality="131016", residents=60, seed=3, history=True, batch=25, stdout=out)
     assert count_residents(clerk) == 60
     assert AuditRecord.objects.filter(action="registry.bulk_load").count() == 3
+    assert not ProtectionOrder.objects.exists()  # below 1,000 residents: none unless asked
     with pytest.raises(CommandError, match="団体 999999"):
         call_command("generate_town", municipality="999999", residents=1)
+
+
+def test_a_generated_town_gets_a_few_protections_and_individual_numbers(clerk: TenantContext) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(
+        "generate_town",
+        municipality="131041",
+        residents=80,
+        seed=5,
+        protections=2,
+        individual_number_rate=0.25,
+        stdout=out,
+    )
+    assert "支援措置 2 人" in out.getvalue()
+    orders = ProtectionOrder.objects.filter(municipality_id="131041")
+    applicants = {o.applicant_id for o in orders}
+    assert len(applicants) == 2 and orders.count() >= 2
+    for order in orders:  # the applicant is an adult; family under 18 of the same household go with them
+        assert order.person.household_id == order.applicant.household_id
+    numbers = Person.objects.filter(municipality_id="131041", individual_number_ciphertext__isnull=False).count()
+    assert 5 <= numbers <= 40

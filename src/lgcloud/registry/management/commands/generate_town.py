@@ -19,6 +19,7 @@ from lgcloud.core.tenancy import TenantContext
 from lgcloud.municipalities.queries import get_municipality
 from lgcloud.registry.bulk import DEFAULT_BATCH, LoadStats, load_households
 from lgcloud.registry.generator import Birth, MoveIn, generate_town
+from lgcloud.registry.synthetic import add_protections
 
 
 class Command(BaseCommand):
@@ -31,6 +32,15 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", type=date.fromisoformat, default=None, help="基準日 YYYY-MM-DD（既定: 今日）")
         parser.add_argument("--history", action="store_true", help="出生・転居の異動履歴もつくる")
         parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="1トランザクションあたりの住民数")
+        parser.add_argument(
+            "--protections",
+            type=int,
+            default=None,
+            help="支援措置をかける住民の数（既定: 住民1万人に1人、1,000人以上なら最低1人）",
+        )
+        parser.add_argument(
+            "--individual-number-rate", type=float, default=0.0, help="個人番号を持たせる住民の割合（0〜1、既定 0）"
+        )
         parser.add_argument("--dry-run", action="store_true", help="書き込まずに、作成する件数を表示する")
         parser.add_argument("--force", action="store_true", help="本番設定（LGCLOUD_ENV=production）でも実行する")
 
@@ -52,6 +62,7 @@ class Command(BaseCommand):
             as_of=as_of,
             history=options["history"],
             municipality_name=municipality.full_name,
+            individual_number_rate=options["individual_number_rate"],
         )
         if options["dry_run"]:
             self._dry_run(town, municipality.name, as_of)
@@ -70,11 +81,15 @@ class Command(BaseCommand):
             )
 
         stats = load_households(ctx, town, batch_size=options["batch"], on_batch=progress)
+        protections = options["protections"]
+        if protections is None:
+            protections = max(residents // 10_000, 1 if residents >= 1_000 else 0)
+        protected = add_protections(ctx, protections, seed=options["seed"], today=as_of)
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
                 f"完了: 世帯 {stats.households:,}、住民 {stats.persons:,}、異動 {stats.changes:,}"
-                f"（届出期間経過 {stats.late_filings:,}）、履歴 {stats.versions:,}、"
+                f"（届出期間経過 {stats.late_filings:,}）、履歴 {stats.versions:,}、支援措置 {len(protected):,} 人、"
                 f"{stats.batches:,} バッチ、{elapsed:,.1f} 秒（{stats.persons / elapsed:,.0f} 人/秒）"
             )
         )
