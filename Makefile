@@ -62,10 +62,12 @@ test: install assets system-deps lint ## 全テスト（lint を含む）/ the f
 	$(PYTEST) tests/postgres -m postgres
 	$(PYTEST) tests/concurrency -m postgres
 	$(PYTEST) tests/failover -m postgres
+	$(PYTEST) tests/placement -m postgres
 
 test-pg: install ## PostgreSQL 15 の使い捨てクラスタでのテスト（RLS）/ the PostgreSQL tests (RLS) on a throwaway cluster
 	$(PYTEST) tests/postgres -m postgres
 	$(PYTEST) tests/concurrency -m postgres
+	$(PYTEST) tests/placement -m postgres
 
 drill: install ## 東西フェイルオーバー訓練（主系を SIGKILL、RPO/RTO を報告）/ failover drill: kill the primary, report RPO and RTO
 	$(VENV)/bin/python -m tests.failover.drill --write bench/results/failover-drill-$$(date -u +%Y-%m-%d).md

@@ -7,6 +7,7 @@ developer machine says ``LGCLOUD_ENV=development`` (``make run`` and the tests d
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -105,6 +106,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "lgcloud.accounts.middleware.StaffContextMiddleware",
+    "lgcloud.core.placement.TenantWriteFreezeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -153,6 +155,19 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 DATABASES = {"default": _db}
+# National scale: more PostgreSQL clusters, as a JSON object alias → URL (multi-host URLs
+# allowed); the tenant directory in the default database places each municipality on one
+# of them (core.placement). Empty: everything on the default database.
+TENANT_CLUSTERS: dict[str, str] = json.loads(os.environ.get("LGCLOUD_TENANT_CLUSTERS", "") or "{}")
+for _alias, _url in TENANT_CLUSTERS.items():
+    DATABASES[_alias] = database_url.parse(
+        _url,
+        conn_max_age=int(os.environ.get("LGCLOUD_DB_CONN_MAX_AGE", "0")),
+        conn_health_checks=os.environ.get("LGCLOUD_DB_CONN_HEALTH_CHECKS", "1") == "1",
+    )
+DATABASE_ROUTERS = ["lgcloud.core.placement.TenantRouter"]
+# Seconds a worker trusts its copy of the tenant directory (a move waits this long).
+TENANT_DIRECTORY_TTL = float(os.environ.get("LGCLOUD_TENANT_DIRECTORY_TTL", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The PostgreSQL role the application connects as (never the owner): migrations

@@ -31,6 +31,7 @@ PLATFORM_TABLES = {
     "auth_group_permissions": "unused by lgcloud; Django's contrib.auth creates it",
     "django_session": "signed-in sessions, keyed by an unguessable id; holds the staff id only",
     "municipalities_municipality": "the directory of municipalities: public reference data",
+    "core_tenantplacement": "the tenant directory (which cluster holds a municipality), read before any tenant block",
     "axes_accessattempt": "sign-in lock-out counters, keyed by login id",
     "axes_accessattemptexpiration": "sign-in lock-out counters, keyed by login id",
     "axes_accessfailurelog": "sign-in lock-out log, keyed by login id",

@@ -40,8 +40,8 @@ def parse(url: str, conn_max_age: int = 0, conn_health_checks: bool = False) -> 
     userinfo, at, hostlist = authority.rpartition("@")
     if sep and "," in hostlist:
         single = f"{scheme}://{userinfo}{at}multi-host{slash}{tail}"
-        config: dict[str, Any] = dj_database_url.parse(
-            single, conn_max_age=conn_max_age, conn_health_checks=conn_health_checks
+        config: dict[str, Any] = dict(
+            dj_database_url.parse(single, conn_max_age=conn_max_age, conn_health_checks=conn_health_checks)
         )
         config["HOST"], config["PORT"] = _split_hosts(hostlist)
         return config

@@ -119,3 +119,20 @@ class Job(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.key} ({self.state})"
+
+
+class TenantPlacement(models.Model):
+    """The tenant directory: which database cluster holds a municipality's data (core.placement).
+
+    A platform table in the default database, not a tenant table: it is read
+    before any tenant block opens. ``frozen`` refuses writes while the
+    municipality is being moved between clusters.
+    """
+
+    lg_code = models.CharField("全国地方公共団体コード", max_length=6, unique=True)
+    cluster = models.CharField(max_length=64)
+    frozen = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.lg_code} → {self.cluster}{' (frozen)' if self.frozen else ''}"

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
+from lgcloud.core import placement
 from lgcloud.core.permissions import Role, permissions_for
 
 TENANT_SETTING = "lgcloud.lg_code"
@@ -92,10 +94,10 @@ class _DbSettings:
     identity: bool = False  # sign-in look-ups across municipalities (accounts tables only)
 
 
-def _set_db(settings: _DbSettings) -> None:
-    if connection.vendor != "postgresql":
+def _set_db(settings: _DbSettings, conn: BaseDatabaseWrapper = connection) -> None:
+    if conn.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         # set_config(..., true) is SET LOCAL: it ends with the transaction, so a
         # pooled connection never carries one request's tenant into the next.
         cursor.execute(
@@ -111,8 +113,8 @@ def _set_db(settings: _DbSettings) -> None:
         )
 
 
-def _current_db_settings() -> _DbSettings:
-    with connection.cursor() as cursor:
+def _current_db_settings(conn: BaseDatabaseWrapper = connection) -> _DbSettings:
+    with conn.cursor() as cursor:
         cursor.execute(
             "SELECT coalesce(current_setting(%s, true), ''), coalesce(current_setting(%s, true), ''),"
             " coalesce(current_setting(%s, true), '')",
@@ -133,13 +135,24 @@ def _db_scope(settings: _DbSettings) -> Iterator[None]:
     rollback to the savepoint undoes the SET LOCAL by itself, and a query on a
     failed transaction would only hide the original error.
     """
-    nested = connection.vendor == "postgresql" and (connection.in_atomic_block or not connection.get_autocommit())
-    with transaction.atomic():
-        previous = _current_db_settings() if nested else None
-        _set_db(settings)
+    # The municipality's cluster (core.placement): ``default`` unless several are configured.
+    # On another cluster, the block also holds the default database (staff accounts, the
+    # platform's tables) with the same settings: one transaction on each.
+    alias = placement.alias_for(settings.lg_code or None)
+    aliases = [alias] if alias == placement.DEFAULT else [placement.DEFAULT, alias]
+    with ExitStack() as stack:
+        stack.enter_context(placement.active(alias))
+        previous: dict[str, _DbSettings | None] = {}
+        for name in aliases:
+            conn = connections[name]
+            nested = conn.vendor == "postgresql" and (conn.in_atomic_block or not conn.get_autocommit())
+            stack.enter_context(transaction.atomic(using=name))
+            previous[name] = _current_db_settings(conn) if nested else None
+            _set_db(settings, conn)
         yield
-        if previous is not None:
-            _set_db(previous)
+        for name, before in previous.items():
+            if before is not None:
+                _set_db(before, connections[name])
 
 
 @contextmanager
