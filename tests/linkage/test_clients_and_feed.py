@@ -84,7 +84,9 @@ def test_the_feed_is_ordered_gap_free_and_replayable(tokyo: list[str]) -> None:
     move_in_family(clerk_of(SHINJUKU))  # another municipality's events never appear
     second = actions.register_move_in(
         clerk,
-        persons=[__import__("tests.registry.conftest", fromlist=["person"]).person(family="佐藤", kana=("サトウ", "タロウ"))],
+        persons=[
+            __import__("tests.registry.conftest", fromlist=["person"]).person(family="佐藤", kana=("サトウ", "タロウ"))
+        ],
         address="東京都千代田区一番町1",
         effective_date=date(2024, 5, 1),
         filed_on=date(2024, 5, 1),
