@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db.models.fields.json import KT
 from django.http import Http404
 
 from lgcloud.audit.actions import record as audit
@@ -368,6 +369,21 @@ class ResidentPage:
     next_after: str | None  # pass as ``after`` for the next page; None when every person was seen
 
 
+_RESIDENT_ITEMS = (
+    "status",
+    "household_number",
+    "is_household_head",
+    "relationship",
+    "birth_date",
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "address",
+    "address_detail",
+)
+
+
 def residents_on(ctx: TenantContext, on: date, *, after: str = "", limit: int = 5000) -> ResidentPage:
     """The persons registered as residents on ``on``, by 宛名番号: one page of ``limit`` persons after ``after``.
 
@@ -381,30 +397,35 @@ def residents_on(ctx: TenantContext, on: date, *, after: str = "", limit: int = 
             .order_by("atena_number")
             .values_list("id", "atena_number")[:limit]
         )
-        latest: dict[int, dict[str, object]] = {}
-        for person_id, record in (
+        # Only the items a batch needs, extracted by the database (json_extract / ->>): decoding
+        # every whole record in Python cost about three times as much CPU at 1M residents.
+        latest: dict[int, tuple[Any, ...]] = {}
+        for row in (
             PersonVersion.objects.filter(
                 municipality_id=ctx.tenant_code, person_id__in=[p for p, _ in people], effective_date__lte=on
             )
             .order_by("person_id", "effective_date", "id")
-            .values_list("person_id", "record")
+            .values_list("person_id", *(KT(f"record__{item}") for item in _RESIDENT_ITEMS))
         ):
-            latest[person_id] = record
+            latest[row[0]] = row[1:]
         out = []
         for person_id, atena in people:
-            rec = latest.get(person_id)
-            if rec is None or rec.get("status") == ResidentStatus.REMOVED:
+            found = latest.get(person_id)
+            if found is None:
+                continue
+            item = dict(zip(_RESIDENT_ITEMS, found, strict=True))
+            if item["status"] == ResidentStatus.REMOVED:
                 continue
             out.append(
                 ResidentOn(
                     atena,
-                    str(rec["household_number"]),
-                    bool(rec["is_household_head"]),
-                    str(rec["relationship"]),
-                    date.fromisoformat(str(rec["birth_date"])),
-                    f"{rec['family_name']} {rec['given_name']}".strip(),
-                    f"{rec['family_name_kana']} {rec['given_name_kana']}".strip(),
-                    f"{rec['address']}{' ' + str(rec['address_detail']) if rec.get('address_detail') else ''}",
+                    str(item["household_number"]),
+                    item["is_household_head"] in (True, 1, "1", "true"),
+                    str(item["relationship"]),
+                    date.fromisoformat(str(item["birth_date"])),
+                    f"{item['family_name']} {item['given_name'] or ''}".strip(),
+                    f"{item['family_name_kana']} {item['given_name_kana'] or ''}".strip(),
+                    f"{item['address']}{' ' + str(item['address_detail']) if item['address_detail'] else ''}",
                 )
             )
         if people:
