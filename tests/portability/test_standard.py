@@ -71,6 +71,10 @@ def test_round_trip_into_another_municipality_is_byte_identical(register: str, t
     assert counts["foreign_resident"] >= 1 and counts["protection"] == 2 and counts["individual_number"] >= 2
     assert counts["change_record"] > counts["change"] > counts["household"]
     assert result.stats.persons == counts["person"] and result.stats.versions == counts["change_record"]
+    from lgcloud.linkage.models import Event
+
+    event = Event.objects.filter(municipality_id=SHINJUKU).get()  # 連携: one event for the whole import
+    assert event.type == "registry.changes.bulk_loaded" and event.data["persons"] == counts["person"]
 
 
 def test_names_text_and_history_survive_exactly(register: str, tmp_path: Path) -> None:

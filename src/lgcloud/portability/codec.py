@@ -182,7 +182,7 @@ def _compile(items: tuple[Item, ...], *, offset: int) -> tuple[Callable[..., lis
             enc.append(f"('' if (x := {source}) is None else x)")
             dec.append(f"{target} = {v} or None")
         elif t in (ItemType.TEXT, ItemType.KANA, ItemType.DIGITS):
-            enc.append(f"TEXT({source})")
+            enc.append(f"(x if (x := {source}).__class__ is str else TEXT(x))")
             dec.append(f"{target} = {v}")
         else:  # not used in records
             raise ValueError(f"record item {it.id} has type {t}")

@@ -36,7 +36,6 @@ from typing import Any
 
 from lgcloud.core.checkdigits import CheckDigitError, validate_individual_number, validate_lg_code
 
-from . import codec
 from .bundle import MANIFEST, BundleError, header, read_manifest, read_rows, sha256_of
 from .layout import (
     ADDRESS,
@@ -408,25 +407,50 @@ def _check_versions(report: Report, directory: Path, seen: _Seen, dates: _DateCh
     return with_history
 
 
+def _last_versions(directory: Path) -> Iterator[list[str]]:
+    """The last 異動履歴 row of each person (the file is sorted by person, then 履歴連番)."""
+    rows = read_rows(directory / CHANGE_RECORD.file_name)
+    next(rows)
+    last: list[str] | None = None
+    for _line, row in rows:
+        if last is not None and row[1] != last[1]:
+            yield last
+        last = row
+    if last is not None:
+        yield last
+
+
+# Where the current record's items sit in a 異動履歴 row (same items, same order: see layout.py).
+_PERSON_ITEMS = slice(4, 4 + len(PERSON.items) - 1)
+_ADDRESS_ITEMS = slice(_PERSON_ITEMS.stop, _PERSON_ITEMS.stop + len(ADDRESS.items) - 1)
+_FOREIGN_ITEMS = slice(_ADDRESS_ITEMS.stop, _ADDRESS_ITEMS.stop + len(FOREIGN_RESIDENT.items) - 1)
+_NO_FOREIGN = [""] * (len(FOREIGN_RESIDENT.items) - 1)
+
+
 def _check_current(report: Report, directory: Path, _with_history: set[int]) -> None:
-    """Each person's current record (person + address + foreign_resident) equals their last 異動履歴."""
+    """Each person's current record (person + address + foreign_resident) equals their last 異動履歴.
+
+    The texts are compared item by item: every value has one valid written form, checked before.
+    """
     persons = read_rows(directory / PERSON.file_name)
     addresses = read_rows(directory / ADDRESS.file_name)
     foreigners = read_rows(directory / FOREIGN_RESIDENT.file_name)
-    versions = read_rows(directory / CHANGE_RECORD.file_name)
-    for stream in (persons, addresses, foreigners, versions):
+    for stream in (persons, addresses, foreigners):
         next(stream)  # headers
     next_foreign = next(foreigners, None)
-    last_by_person = ((atena, list(group)[-1]) for atena, group in groupby(versions, key=lambda lr: lr[1][1]))
-    for (line, person), (_l, address), (atena, (_vl, version)) in zip(persons, addresses, last_by_person, strict=False):
-        foreign = None
+    for (line, person), (_l, address), version in zip(persons, addresses, _last_versions(directory), strict=False):
+        foreign = _NO_FOREIGN
         if next_foreign is not None and next_foreign[1][0] == person[0]:
-            foreign = next_foreign[1]
+            foreign = next_foreign[1][1:]
             next_foreign = next(foreigners, None)
-        if atena != person[0]:
+        if version[1] != person[0]:
             report.add(PERSON.file_name, line, "001-P001", "異動履歴と住民の並びが一致しません。")
             return
-        if codec.record_from_rows(person, address, foreign) != codec.record_from_version_row(version):
+        if (
+            person[1:] != version[_PERSON_ITEMS]
+            or address[1:] != version[_ADDRESS_ITEMS]
+            or foreign != version[_FOREIGN_ITEMS]
+        ):
             report.add(PERSON.file_name, line, "", "現在の記載が最後の異動履歴（change_record）と一致しません。")
 
 

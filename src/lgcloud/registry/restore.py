@@ -33,6 +33,7 @@ from lgcloud.core.tenancy import TenantContext
 
 from .bulk import _reserve_ids
 from .codes import ResidentStatus
+from .events import announce_bulk_load
 from .models import Change, Household, Person, PersonVersion, ProtectionOrder
 from .rules.record import fold_address, fold_kana, fold_name
 
@@ -324,11 +325,13 @@ def restore(
         tick("person", len(rows))
 
     change_ids = _KeyMap()
+    first_change = 0
     for change_chunk in _chunks(changes):
         ids = _reserve_ids(Change, len(change_chunk))
         rows = []
         for pk, change in zip(ids, change_chunk, strict=True):
             change_ids.add(change.change_number, pk)
+            first_change = first_change or change.change_number
             rows.append(
                 (
                     pk,
@@ -401,6 +404,8 @@ def restore(
         if row.last_value < last:
             row.last_value = last
             row.save(update_fields=["last_value"])
+    if stats.changes:  # 連携: one event for the whole import, as for a bulk-load batch (docs/linkage.md)
+        announce_bulk_load(ctx, first_change=first_change, last_change=change_ids.last(), persons=stats.persons)
     audit(
         ctx,
         "registry.restored",
