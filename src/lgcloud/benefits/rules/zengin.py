@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 
 RECORD_BYTES = 120
@@ -54,6 +55,7 @@ _HALF = "ｦｱｲｳｴｵﾔﾕﾖﾂｰｱｲｳｴｵｶｷｸｹｺｻｼ�
 _KANA_HALF = dict(zip(_FULL, _HALF, strict=True)) | {"ヴ": "ｳﾞ", "　": " ", "・": ".", "ー": "-", "－": "-"}
 
 
+@lru_cache(maxsize=65536)  # bank and branch names repeat on every record
 def to_zengin_kana(text: str) -> str:
     """A name as the 全銀 character set writes it: half-width kana, large kana, upper-case latin.
 
