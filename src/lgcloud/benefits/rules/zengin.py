@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 
 RECORD_BYTES = 120
 ENCODING = "cp932"  # Shift_JIS as Windows and the banks' services use it
