@@ -13,6 +13,8 @@ def main(codes: list[str]) -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
     from lgcloud.accounts.actions import create_api_token, create_staff
     from lgcloud.core.permissions import Role
     from lgcloud.core.tenancy import TenantContext
@@ -30,7 +32,7 @@ def main(codes: list[str]) -> None:
             kyuchi=row["kyuchi"],
             on_platform=True,
         )
-        if i == 1:
+        if i == 1 and "c2" in settings.TENANT_CLUSTERS:
             place(lg_code, "c2")
         ctx = TenantContext.system(lg_code, purpose="test.seed")
         clerk = create_staff(

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from lgcloud.core.problems import PROBLEM_CONTENT_TYPE, Problem
@@ -82,6 +83,11 @@ def alias_for(lg_code: str | None) -> str:
     if not lg_code or not getattr(settings, "TENANT_CLUSTERS", None):
         return DEFAULT
     return placement(lg_code).cluster
+
+
+def tenant_connection() -> BaseDatabaseWrapper:
+    """The connection of the tenant block being run (for raw SQL; the ORM is routed by itself)."""
+    return connections[_current.get() or DEFAULT]
 
 
 @contextmanager
