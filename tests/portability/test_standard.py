@@ -273,6 +273,16 @@ def test_a_failure_while_writing_leaves_nothing(bundle: Path, monkeypatch: pytes
         assert not model.objects.filter(municipality_id=MINATO).exists()  # …and were rolled back
 
 
+@pytest.mark.parametrize("parallel", [True, False])
+def test_verification_beside_or_before_the_write_gives_the_same_outcome(bundle: Path, parallel: bool) -> None:
+    # A dangling reference makes the write itself fail before the verifier finishes: the report still says why.
+    rewrite(bundle, "household.csv", lambda rows: [rows[0], *rows[2:]])
+    result = actions.import_bundle(system(MINATO), bundle, allow_other_municipality=True, parallel=parallel)
+    assert result.stats is None
+    assert any("世帯番号が household にありません" in str(f) for f in result.report.findings)
+    assert not Household.objects.filter(municipality_id=MINATO).exists()
+
+
 def test_import_only_into_an_empty_municipality_of_the_bundle(bundle: Path) -> None:
     refused = actions.import_bundle(system(SHINJUKU), bundle)
     assert refused.stats is None

@@ -12,6 +12,7 @@ once.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -21,12 +22,23 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from lgcloud.core.tenancy import TenantContext, bound
 from lgcloud.registry import dump, restore
 
 from . import codec
-from .bundle import FileEntry, entity_files, header, open_writer, read_manifest, read_rows, sha256_of, write_manifest
+from .bundle import (
+    BundleError,
+    FileEntry,
+    entity_files,
+    header,
+    open_writer,
+    read_manifest,
+    read_rows,
+    sha256_of,
+    write_manifest,
+)
 from .layout import (
     ADDRESS,
     CHANGE,
@@ -238,6 +250,56 @@ def _protections(directory: Path) -> Iterator[restore.RestoredProtection]:
         )
 
 
+class _BackgroundCheck:
+    """verify_bundle in a second process, beside the write (the machine has more than one core).
+
+    The child only reads the bundle's files; it never touches the parent's database connection
+    (fork copies it; the child exits with os._exit, so it is not even closed there).
+    """
+
+    def __init__(self, directory: Path, cap: int) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_check_child, args=(directory, cap, send), daemon=True)
+        self._process.start()
+        send.close()
+        self._report: Report | None = None
+
+    def report(self) -> Report:
+        if self._report is None:
+            try:
+                self._report = self._receive.recv()
+            except EOFError:  # the child died without a report
+                self._report = Report()
+                self._report.add("manifest.json", 0, "", "検査の処理が異常終了しました。取込みは行いません。")
+            self._process.join()
+        return self._report
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._receive.close()
+
+
+def _check_child(directory: Path, cap: int, send: Any) -> None:
+    send.send(verify_bundle(directory, cap=cap))
+    send.close()
+
+
+def _municipality_problem(ctx: TenantContext, directory: Path, allow_other_municipality: bool) -> str:
+    try:
+        source = str((read_manifest(directory).get("municipality") or {}).get("code", ""))
+    except BundleError:
+        return ""  # the verifier reports it
+    if source == ctx.tenant_code or allow_other_municipality:
+        return ""
+    return (
+        f"団体コード {source} の出力です。取込み先は {ctx.tenant_code} です"
+        "（別の団体へ取り込むときは --as-other-municipality を指定してください）。"
+    )
+
+
 def import_bundle(
     ctx: TenantContext,
     directory: Path,
@@ -246,29 +308,60 @@ def import_bundle(
     cap: int = DEFAULT_CAP,
     progress: Progress | None = None,
     on_verified: Callable[[Report], None] | None = None,
+    parallel: bool = True,
 ) -> ImportResult:
-    """Verify the bundle, then write it into the (empty) municipality of ``ctx`` in one transaction."""
+    """Verify the bundle and write it into the (empty) municipality of ``ctx`` in one transaction.
+
+    Nothing is committed unless the whole bundle verified. With ``parallel`` (the default) the
+    verification runs in a second process while this one writes inside the still uncommitted
+    transaction; the transaction commits only if the verification then reports no problem, and
+    is rolled back otherwise (or if the write itself fails), so the outcome is the same as
+    verifying first — nothing is visible to anyone until the commit, and a bad bundle leaves
+    nothing — in about the time of the slower of the two.
+    """
     ctx.require(restore.RESTORE)
     directory = Path(directory)
-    report = verify_bundle(directory, cap=cap)
-    if report.ok:
-        source = str((read_manifest(directory).get("municipality") or {}).get("code", ""))
-        if source != ctx.tenant_code and not allow_other_municipality:
-            report.add(
-                "manifest.json",
-                0,
-                "municipality.code",
-                f"団体コード {source} の出力です。取込み先は {ctx.tenant_code} です"
-                "（別の団体へ取り込むときは --as-other-municipality を指定してください）。",
-            )
-    if on_verified is not None:
-        on_verified(report)
-    if not report.ok:
-        return ImportResult(report, None)
+    mismatch = _municipality_problem(ctx, directory, allow_other_municipality)
+    if mismatch or not parallel:
+        report = verify_bundle(directory, cap=cap)
+        if mismatch:
+            report.add("manifest.json", 0, "municipality.code", mismatch)
+        if on_verified is not None:
+            on_verified(report)
+        if not report.ok:
+            return ImportResult(report, None)
+        return ImportResult(report, _write(ctx, directory, progress))
+
+    checker = _BackgroundCheck(directory, cap)
+    try:
+        try:
+            with bound(ctx):
+                stats = _write(ctx, directory, progress)
+                report = checker.report()
+                if on_verified is not None:
+                    on_verified(report)
+                if not report.ok:
+                    transaction.set_rollback(True)
+                    return ImportResult(report, None)
+        except Exception:
+            # A bad bundle can make the write fail before the verifier has finished: its report
+            # says why. A good bundle that fails to write is a real error.
+            report = checker.report()
+            if report.ok:
+                raise
+            if on_verified is not None:
+                on_verified(report)
+            return ImportResult(report, None)
+    finally:
+        checker.close()
+    return ImportResult(report, stats)
+
+
+def _write(ctx: TenantContext, directory: Path, progress: Progress | None) -> restore.RestoreStats:
     with bound(ctx):
         if not restore.is_empty(ctx):
             raise ValidationError("この団体には住民記録がすでにあります。全件の取込みは空の団体にだけ行えます。")
-        stats = restore.restore(
+        return restore.restore(
             ctx,
             households=((row[0], date.fromisoformat(row[1])) for row in _data_rows(directory, HOUSEHOLD)),
             persons=_persons(directory),
@@ -278,4 +371,3 @@ def import_bundle(
             progress=progress,
             source=directory.name,
         )
-    return ImportResult(report, stats)

@@ -287,7 +287,9 @@ lgcloud が住民記録（住民基本台帳）のデータを持ち運ぶため
 
 _RULES = """## 検査する規則
 
-`lgcloud verify_standard DIR` と取込み（`lgcloud import_standard`）の前に、次をすべて検査します。誤りは
+`lgcloud verify_standard DIR` と取込み（`lgcloud import_standard`）では、次をすべて検査します。
+取込みは検査と書込みを別々のプロセスで並行して行い、書込みは検査に通ったときだけ確定します
+（それまでは誰にも見えず、誤りがあれば取り消すので、先に検査するのと結果は同じです）。誤りは
 ファイル・行・項目ID・理由で示し（上限つき。件数はすべて数える）、1件でもあれば何も取り込みません。
 誤りの理由に個人の値（個人番号など）は書きません。
 
@@ -315,6 +317,6 @@ _RULES = """## 検査する規則
 一度に取り込む（途中の状態は誰にも見えない） |
 | `lgcloud publish_layout` | この文書と JSON Schema・コード表を `layout.py` から作り直す |
 
-職員画面と API からの全件出力は、別の職員の承認が必要です（データ移行の画面）。旧システムの
+職員画面と API からの全件出力は、別の職員の承認が必要です（[portability.md](portability.md)）。旧システムの
 Shift_JIS・外字を含む出力の変換は [legacy-import.md](legacy-import.md) を見てください。
 """

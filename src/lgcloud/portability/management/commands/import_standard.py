@@ -12,6 +12,7 @@ from tqdm import tqdm
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.municipalities.queries import get_municipality
 from lgcloud.portability.actions import import_bundle
+from lgcloud.portability.bundle import BundleError, read_manifest
 from lgcloud.portability.management.commands.verify_standard import print_report
 from lgcloud.portability.validate import DEFAULT_CAP, Report
 
@@ -40,22 +41,18 @@ class Command(BaseCommand):
         if get_municipality(code) is None:
             raise CommandError(f"団体 {code} がありません。")
         ctx = TenantContext.system(code, purpose="import_standard", actor_name="import_standard (CLI)")
-        bar: tqdm[Any] | None = None
+        written = ("household", "person", "change", "change_record", "protection")
+        try:
+            files = read_manifest(options["directory"]).get("files") or []
+            total = sum(int(f.get("rows") or 0) for f in files if isinstance(f, dict) and f.get("entity") in written)
+        except (BundleError, TypeError, ValueError):
+            total = 0  # the verification reports what is wrong with the manifest
+        self.stdout.write(f"{code} へ取り込みます（検査と書込みを並行して行い、検査に通ったときだけ確定します）…")
+        bar = tqdm(total=total or None, unit="行", disable=options["no_progress"], desc="取込み", file=self.stderr)
 
         def verified(report: Report) -> None:
-            nonlocal bar
             if report.ok:
-                self.stdout.write(f"検査: 誤りはありません。{code} へ取り込みます…")
-                bar = tqdm(
-                    total=sum(report.counts.values())
-                    - report.counts.get("address", 0)
-                    - report.counts.get("foreign_resident", 0)
-                    - report.counts.get("individual_number", 0),
-                    unit="行",
-                    disable=options["no_progress"],
-                    desc="取込み",
-                    file=self.stderr,
-                )
+                self.stdout.write("検査: 誤りはありません。")
 
         try:
             result = import_bundle(
@@ -63,14 +60,13 @@ class Command(BaseCommand):
                 options["directory"],
                 allow_other_municipality=options["as_other_municipality"],
                 cap=options["max_errors"],
-                progress=lambda _entity, n: bar.update(n) if bar is not None else None,
+                progress=lambda _entity, n: bar.update(n),
                 on_verified=verified,
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
         if result.stats is None:
             print_report(self, result.report)
             raise CommandError(f"誤りが {result.report.total:,} 件あるため、何も取り込みませんでした。")
