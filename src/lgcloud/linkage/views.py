@@ -6,6 +6,7 @@ without JavaScript (plain forms, POST then redirect).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -15,9 +16,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from lgcloud.core import wareki
 from lgcloud.core.pages import staff_page
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.registry.actions import PossibleDuplicate
+from lgcloud.registry.codes import Relationship, Sex
 
 from . import actions, queries
 from .forms import DeliveryFilterForm, TransferConfirmForm
@@ -25,7 +28,17 @@ from .forms import DeliveryFilterForm, TransferConfirmForm
 WEBHOOKS = "linkage:webhook:manage"
 TRANSFERS = "registry:transfer:confirm"
 
-SEX = {"1": "男", "2": "女"}
+SEX = dict(Sex.choices)
+RELATIONSHIP = dict(Relationship.choices)
+
+
+def _birth_date(text: object) -> str:
+    """「昭和53年7月7日（1978-07-07）」 like the registry pages; the payload carries the ISO date."""
+    try:
+        day = date.fromisoformat(str(text))
+        return f"{wareki.format_date(day)}（{day.isoformat()}）"
+    except (ValueError, wareki.WarekiError):
+        return str(text or "")
 
 
 @staff_page(WEBHOOKS)
@@ -63,6 +76,9 @@ def _persons(payload: dict[str, Any]) -> list[dict[str, Any]]:
             "full_name": f"{p.get('family_name', '')}　{p.get('given_name', '')}".strip(),
             "kana": f"{p.get('family_name_kana', '')}　{p.get('given_name_kana', '')}".strip(),
             "sex_label": SEX.get(str(p.get("sex")), ""),
+            # 続柄 as the source recorded it, in words (the payload carries the code, e.g. "wife").
+            "relationship_label": RELATIONSHIP.get(str(p.get("relationship")), str(p.get("relationship", ""))),
+            "birth_date_label": _birth_date(p.get("birth_date")),
         }
         for p in payload.get("persons", [])
     ]
