@@ -19,11 +19,12 @@ from django.utils import timezone
 
 from lgcloud.audit.actions import record as audit
 from lgcloud.core import jobs
+from lgcloud.core.bulk import insert_rows
 from lgcloud.core.models import Job
 from lgcloud.core.problems import Problem
 from lgcloud.core.sequences import next_value
 from lgcloud.core.tenancy import TenantContext, bound
-from lgcloud.registry.queries import get_household, get_record, residents_on
+from lgcloud.registry.queries import get_household, get_record, household_members_on
 
 from . import banks
 from .models import (
@@ -56,6 +57,31 @@ class BenefitRefused(Exception):
 
     def problem(self) -> Problem:
         return Problem(409 if self.code in {"already_applied", "programme_changed"} else 400, self.code, self.message)
+
+
+_ENTITLEMENT_COLUMNS = (
+    "municipality_id",
+    "programme_id",
+    "household_number",
+    "head_atena_number",
+    "persons",
+    "amount",
+    "status",
+    "job_id",
+)
+
+_PAYMENT_COLUMNS = (
+    "municipality_id",
+    "entitlement_id",
+    "batch_id",
+    "household_number",
+    "amount",
+    "bank_code",
+    "branch_code",
+    "account_type",
+    "account_number",
+    "holder_kana",
+)
 
 
 # --- programmes --------------------------------------------------------------------------------
@@ -143,8 +169,8 @@ def determine_eligibility(
     members: list[tuple[str, str, bool]] = []
     after: str | None = ""
     while after is not None:
-        page = residents_on(ctx, programme.reference_date, after=after, limit=20000)
-        members += [(r.household_number, r.atena_number, r.is_household_head) for r in page.residents]
+        page = household_members_on(ctx, programme.reference_date, after=after, limit=20000)
+        members += page.members
         after = page.next_after
     entitled = household_entitlements(
         members, per_person=programme.amount_per_person, top_up_per_person=programme.top_up_per_person
@@ -161,19 +187,20 @@ def determine_eligibility(
             ).values_list("household_number", flat=True)
         )
         new = [
-            Entitlement(
-                municipality_id=ctx.tenant_code,
-                programme=programme,
-                household_number=e.household_number,
-                head_atena_number=e.head_atena_number,
-                persons=e.persons,
-                amount=e.amount,
-                job_id=job_id,
+            (
+                ctx.tenant_code,
+                programme.pk,
+                e.household_number,
+                e.head_atena_number,
+                e.persons,
+                e.amount,
+                "eligible",
+                job_id,
             )
             for e in chunk
             if e.household_number not in have
         ]
-        Entitlement.objects.bulk_create(new, batch_size=2000)
+        insert_rows(Entitlement, _ENTITLEMENT_COLUMNS, new)
         audit(
             ctx,
             "benefits.entitlement.listed",
@@ -495,22 +522,22 @@ def create_payment_batch(
                 skipped_no_account += 1
                 continue
             new.append(
-                Payment(
-                    municipality_id=ctx.tenant_code,
-                    entitlement_id=p.entitlement_id,
-                    batch=batch,
-                    household_number=p.household_number,
-                    amount=p.amount,
-                    bank_code=account.bank_code,
-                    branch_code=account.branch_code,
-                    account_type=account.account_type,
-                    account_number=account.account_number,
-                    holder_kana=account.holder_kana,
+                (
+                    ctx.tenant_code,
+                    p.entitlement_id,
+                    batch.pk if batch is not None else None,
+                    p.household_number,
+                    p.amount,
+                    account.bank_code,
+                    account.branch_code,
+                    account.account_type,
+                    account.account_number,
+                    account.holder_kana,
                 )
             )
         if not dry_run:
-            Payment.objects.bulk_create(new, batch_size=2000)
-            Entitlement.objects.filter(pk__in=[p.entitlement_id for p in new]).update(status=Entitlement.Status.PAID)
+            insert_rows(Payment, _PAYMENT_COLUMNS, new)
+            Entitlement.objects.filter(pk__in=[row[1] for row in new]).update(status=Entitlement.Status.PAID)
             audit(
                 ctx,
                 "benefits.payment.instructed",

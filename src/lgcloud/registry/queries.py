@@ -437,3 +437,49 @@ def residents_on(ctx: TenantContext, on: date, *, after: str = "", limit: int = 
                 fields=["atena_number", "household", "birth_date", "name", "address", f"as_of:{on.isoformat()}"],
             )
         return ResidentPage(out, people[-1][1] if len(people) == limit else None)
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    members: list[tuple[str, str, bool]]  # (世帯番号, 宛名番号, 世帯主か)
+    next_after: str | None
+
+
+def household_members_on(ctx: TenantContext, on: date, *, after: str = "", limit: int = 20000) -> MemberPage:
+    """Who belonged to which household on ``on`` (residents only), by 宛名番号: the lightest batch read.
+
+    A flat benefit needs only the 世帯 and its 世帯主, so only those items are read (no names,
+    no addresses). Audited once per page.
+    """
+    ctx.require(READ)
+    with bound(ctx):
+        people = list(
+            Person.objects.filter(municipality_id=ctx.tenant_code, atena_number__gt=after)
+            .order_by("atena_number")
+            .values_list("id", "atena_number")[:limit]
+        )
+        latest: dict[int, tuple[Any, Any, Any]] = {}
+        for person_id, status, household, head in (
+            PersonVersion.objects.filter(
+                municipality_id=ctx.tenant_code, person_id__in=[p for p, _ in people], effective_date__lte=on
+            )
+            .order_by("person_id", "effective_date", "id")
+            .values_list(
+                "person_id", KT("record__status"), KT("record__household_number"), KT("record__is_household_head")
+            )
+        ):
+            latest[person_id] = (status, household, head)
+        members = []
+        for person_id, atena in people:
+            found = latest.get(person_id)
+            if found is not None and found[0] != ResidentStatus.REMOVED:
+                members.append((str(found[1]), atena, found[2] in (True, 1, "1", "true")))
+        if people:
+            audit(
+                ctx,
+                "registry.households.listed_as_of",
+                subject_type="resident_list",
+                subject_id=f"{people[0][1]}-{people[-1][1]}",
+                fields=["atena_number", "household", f"as_of:{on.isoformat()}"],
+            )
+        return MemberPage(members, people[-1][1] if len(people) == limit else None)

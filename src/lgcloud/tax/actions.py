@@ -7,6 +7,7 @@ municipality, fiscal year and 宛名番号, enforced by a unique constraint).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from lgcloud.audit.actions import record as audit
 from lgcloud.core import jobs
+from lgcloud.core.bulk import adapt_datetime, insert_rows
 from lgcloud.core.models import Job
 from lgcloud.core.tenancy import TenantContext, bound
 from lgcloud.municipalities.queries import get_municipality
@@ -30,6 +32,25 @@ from .rules.resident_tax import Declaration, assess
 
 WRITE = "tax:assessment:write"
 READ = "tax:assessment:read"
+ASSESSMENT_COLUMNS = (
+    "municipality_id",
+    "fiscal_year",
+    "atena_number",
+    "name",
+    "address",
+    "income_levy_municipal",
+    "income_levy_prefectural",
+    "per_capita_municipal",
+    "per_capita_prefectural",
+    "forest_environment_tax",
+    "total",
+    "exemption",
+    "collection",
+    "instalments",
+    "breakdown",
+    "job_id",
+    "computed_at",
+)
 DECLARATION_FIELDS = [f for f in csvio.COLUMNS.values() if f != "atena_number"]
 
 
@@ -71,12 +92,23 @@ def import_declarations(ctx: TenantContext, fiscal_year: int, text: str, *, sour
                     if r["atena_number"] in existing
                 ]
             )
-        IncomeDeclaration.objects.bulk_create(
+        now = adapt_datetime(timezone.now())
+        defaults = {f.name: f.get_default() for f in IncomeDeclaration._meta.concrete_fields}
+        columns = ("municipality_id", "fiscal_year", "source", "created_at", "atena_number", *DECLARATION_FIELDS)
+        insert_rows(
+            IncomeDeclaration,
+            columns,
             [
-                IncomeDeclaration(municipality_id=ctx.tenant_code, fiscal_year=fiscal_year, source=source[:40], **r)
+                (
+                    ctx.tenant_code,
+                    fiscal_year,
+                    source[:40],
+                    now,
+                    r["atena_number"],
+                    *tuple(r.get(f, defaults[f]) for f in DECLARATION_FIELDS),
+                )
                 for r in rows
             ],
-            batch_size=2000,
         )
         audit(
             ctx,
@@ -158,8 +190,8 @@ def assess_fiscal_year(
                 municipality_id=ctx.tenant_code, fiscal_year=fiscal_year, atena_number__in=atenas
             ).values("atena_number", *DECLARATION_FIELDS)
         }
-        now = timezone.now()
-        new = []
+        now = adapt_datetime(timezone.now())
+        new: list[tuple[Any, ...]] = []
         for r in chunk:
             decl = declarations.get(r.atena_number)
             if decl is None:
@@ -170,27 +202,27 @@ def assess_fiscal_year(
             result = assess(_declaration_of(decl, r.birth_date), law)
             collection, instalments = _collection(decl, result.total)
             new.append(
-                Assessment(
-                    municipality_id=ctx.tenant_code,
-                    fiscal_year=fiscal_year,
-                    atena_number=r.atena_number,
-                    name=r.full_name,
-                    address=r.address,
-                    income_levy_municipal=result.income_levy_municipal,
-                    income_levy_prefectural=result.income_levy_prefectural,
-                    per_capita_municipal=result.per_capita_municipal,
-                    per_capita_prefectural=result.per_capita_prefectural,
-                    forest_environment_tax=result.forest_environment_tax,
-                    total=result.total,
-                    exemption=result.exemption,
-                    collection=collection,
-                    instalments=instalments,
-                    breakdown=result.as_json(),
-                    job_id=job_id,
-                    computed_at=now,
+                (
+                    ctx.tenant_code,
+                    fiscal_year,
+                    r.atena_number,
+                    r.full_name,
+                    r.address,
+                    result.income_levy_municipal,
+                    result.income_levy_prefectural,
+                    result.per_capita_municipal,
+                    result.per_capita_prefectural,
+                    result.forest_environment_tax,
+                    result.total,
+                    result.exemption,
+                    collection,
+                    json.dumps(instalments),
+                    json.dumps(result.as_json(), ensure_ascii=False),
+                    job_id,
+                    now,
                 )
             )
-        Assessment.objects.bulk_create(new, batch_size=1000)
+        insert_rows(Assessment, ASSESSMENT_COLUMNS, new)
         out.done += len(new)
         if new:
             audit(
