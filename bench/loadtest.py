@@ -154,9 +154,8 @@ def prepare(db: Any, big: int, small: int, var: Path) -> dict[str, Any]:
 
         def progress(stats: Any, lg: str = lg_code, total: int = n, t0: float = started) -> None:
             if stats.batches % 20 == 0 or stats.persons >= total:
-                _log(
-                    f"  {lg}: {stats.persons:,}/{total:,} residents, {stats.persons / (time.perf_counter() - t0):,.0f}/s"
-                )
+                rate = stats.persons / (time.perf_counter() - t0)
+                _log(f"  {lg}: {stats.persons:,}/{total:,} residents, {rate:,.0f}/s")
 
         load_households(ctx, town, batch_size=5000, on_batch=progress)
         loaded[lg_code] = time.perf_counter() - started
@@ -344,7 +343,14 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=60, help="seconds per run")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--runs", default="baseline,peak", help="baseline (A at 1×), peak (A at --scale ×)")
+    parser.add_argument(
+        "--runs", default="baseline,peak", help="solo (B alone), baseline (A at 1×), peak (A at --scale ×)"
+    )
+    parser.add_argument(
+        "--caps",
+        default="0",
+        help="LGCLOUD_TENANT_MAX_INFLIGHT values to run every run with (0: no per-municipality cap)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     command = "python bench/loadtest.py " + " ".join(sys.argv[1:])
@@ -401,15 +407,17 @@ def main() -> int:
             ]
 
         results = []
-        log = work / "gunicorn.log"
-        with gunicorn(env, log, args.workers, args.threads) as port:
-            for name in args.runs.split(","):
-                scale = 1.0 if name == "baseline" else args.scale
-                title = f"{name}: A at {scale:g}× the peak, B at {args.neighbour_rate:g} req/s"
-                results.append(
-                    run_locust(name, port, log, {**base_plan, "tenants": tenants(scale)}, args.duration, work)
-                )
-                results[-1].name = title
+        scales = {"solo": 0.0, "baseline": 1.0, "peak": args.scale}
+        for cap in args.caps.split(","):
+            log = work / f"gunicorn-cap{cap}.log"
+            with gunicorn({**env, "LGCLOUD_TENANT_MAX_INFLIGHT": cap}, log, args.workers, args.threads) as port:
+                for name in args.runs.split(","):
+                    scale = scales[name]
+                    limit = f"per-municipality cap {cap} per worker" if cap != "0" else "no per-municipality cap"
+                    title = f"{name}: A at {scale:g}× the peak, B at {args.neighbour_rate:g} req/s; {limit}"
+                    plan = {**base_plan, "tenants": tenants(scale)}
+                    results.append(run_locust(f"{name}-cap{cap}", port, log, plan, args.duration, work))
+                    results[-1].name = title
         started = datetime.now(UTC)
         report += [
             f"# Load test {started:%Y-%m-%d}: registry API, peak-day mix",
@@ -430,7 +438,8 @@ def main() -> int:
         for r in results:
             report += render(r)
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"loadtest-{started:%Y-%m-%d}-{args.residents}.md"
+    runs, caps = args.runs.replace(",", "-"), args.caps.replace(",", "-")
+    path = args.out / f"loadtest-{started:%Y-%m-%d}-{args.residents}-{runs}-caps{caps}.md"
     path.write_text("\n".join(report) + "\n")
     print("\n".join(report))
     _log(f"wrote {path}")

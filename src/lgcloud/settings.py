@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "lgcloud.accounts.middleware.StaffContextMiddleware",
+    "lgcloud.core.admission.TenantAdmissionMiddleware",
     "lgcloud.core.placement.TenantWriteFreezeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -168,6 +169,8 @@ for _alias, _url in TENANT_CLUSTERS.items():
 DATABASE_ROUTERS = ["lgcloud.core.placement.TenantRouter"]
 # Seconds a worker trusts its copy of the tenant directory (a move waits this long).
 TENANT_DIRECTORY_TTL = float(os.environ.get("LGCLOUD_TENANT_DIRECTORY_TTL", "5"))
+# Requests of one municipality a worker process runs at once (0: no cap); see core.admission.
+TENANT_MAX_INFLIGHT = int(os.environ.get("LGCLOUD_TENANT_MAX_INFLIGHT", "0"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The PostgreSQL role the application connects as (never the owner): migrations
