@@ -77,13 +77,16 @@ def import_declarations(ctx: TenantContext, fiscal_year: int, text: str, *, sour
     if errors:
         raise ImportRefused(errors)
     with bound(ctx):
-        existing = set(
-            IncomeDeclaration.objects.filter(
-                municipality_id=ctx.tenant_code,
-                fiscal_year=fiscal_year,
-                atena_number__in=[r["atena_number"] for r in rows],
-            ).values_list("atena_number", flat=True)
-        )
+        atenas = [r["atena_number"] for r in rows]
+        existing: set[str] = set()
+        for start in range(0, len(atenas), 5000):  # SQLite binds at most 32,766 values per statement
+            existing.update(
+                IncomeDeclaration.objects.filter(
+                    municipality_id=ctx.tenant_code,
+                    fiscal_year=fiscal_year,
+                    atena_number__in=atenas[start : start + 5000],
+                ).values_list("atena_number", flat=True)
+            )
         if existing:
             raise ImportRefused(
                 [
