@@ -47,4 +47,3 @@ def test_a_municipality_over_its_cap_is_refused_at_once_and_others_go_on() -> No
     entered.clear()
     release.set()
     assert middleware(rf.get("/api/v1/municipalities/131016/persons")).status_code == 200
-
