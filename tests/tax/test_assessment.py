@@ -52,6 +52,8 @@ def test_the_batch_assesses_residents_on_1_january_once(tax_clerk: TenantContext
     assert (head.total, head.collection) == (240_500, "special")
     assert head.instalments[0] == 240_500 - 20_000 * 11 and head.instalments[1:] == [20_000] * 11
     assert (assessed[town["wife"]].total, assessed[town["wife"]].exemption) == (0, "all")  # 令和8年度: 非課税
+    stored = {line[0]: line for line in head.breakdown["lines"]}
+    assert stored["employment_income"][2:] == [3_560_000, "@employment_income"]  # the reference by name
 
     again = actions.assess_fiscal_year(tax_clerk, 2026)  # finished: nothing is assessed twice
     assert again.pk == job.pk and Assessment.objects.count() == 2

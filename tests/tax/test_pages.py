@@ -32,6 +32,7 @@ def test_tax_pages_for_each_role(
     assert page.status_code == 200 and head in page.content.decode()
     body = clerk.get(detail).content.decode()
     assert "課税総所得金額（1,000円未満切捨て）" in body and "240500" in body and "地方税法 第20条の4の2 第1項" in body
+    assert "www.city.nomi.ishikawa.jp" in body  # a parameter's reference, stored as @employment_income
     pdf = clerk.get(f"{detail}notice.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
 

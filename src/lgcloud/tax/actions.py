@@ -220,7 +220,7 @@ def assess_fiscal_year(
                     result.exemption,
                     collection,
                     json.dumps(instalments),
-                    json.dumps(result.as_json(), ensure_ascii=False),
+                    json.dumps(result.as_json(law.references), ensure_ascii=False),
                     job_id,
                     now,
                 )

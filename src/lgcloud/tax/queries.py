@@ -13,6 +13,8 @@ from lgcloud.municipalities.queries import get_municipality
 
 from .models import Assessment
 from .notice import NoticeDocument, render_notice_pdf
+from .parameters import law_for
+from .rules.resident_tax import expand_lines
 
 READ = "tax:assessment:read"
 PAGE_SIZE = 50
@@ -46,6 +48,12 @@ class AssessmentDetail:
     instalments: list[int]
     lines: list[dict[str, Any]]
     computed_at: Any
+
+
+def _lines(ctx: TenantContext, a: Assessment) -> list[dict[str, Any]]:
+    municipality = get_municipality(ctx.tenant_code)
+    law = law_for(a.fiscal_year, ctx.tenant_code, municipality.kyuchi if municipality else "")
+    return expand_lines(a.breakdown["lines"], law.references)
 
 
 def fiscal_years(ctx: TenantContext) -> list[int]:
@@ -114,7 +122,7 @@ def get_assessment(ctx: TenantContext, fiscal_year: int, atena_number: str) -> A
             a.collection,
             a.get_collection_display(),
             list(a.instalments),
-            list(a.breakdown["lines"]),
+            _lines(ctx, a),
             a.computed_at,
         )
 
@@ -142,7 +150,7 @@ def notice_pdf(ctx: TenantContext, fiscal_year: int, atena_number: str, *, issue
             collection=a.collection,
             collection_label=a.get_collection_display(),
             instalments=list(a.instalments),
-            lines=list(a.breakdown["lines"]),
+            lines=_lines(ctx, a),
             issued_on=issued_on,
         )
     return render_notice_pdf(doc)

@@ -120,14 +120,33 @@ class Assessment:
     def total(self) -> int:
         return self.municipal_total + self.prefectural_total + self.forest_environment_tax
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, references: dict[str, str] | None = None) -> dict[str, Any]:
+        """The breakdown to store: lines as ``[code, label, amount, reference]``.
+
+        With the law's ``references`` (parameter name → text) a reference is stored as ``@name``
+        instead of its text (URLs included): at a million taxpayers the repeated text was most of
+        the bytes written. :func:`expand_lines` gives the text back for display.
+        """
         # Built by hand: dataclasses.asdict deep-copies and was most of the batch's CPU time.
+        short = {text: f"@{name}" for name, text in (references or {}).items() if text}
         data: dict[str, Any] = {name: getattr(self, name) for name in _SCALARS}
-        data["lines"] = [
-            {"code": x.code, "label": x.label, "amount": x.amount, "reference": x.reference} for x in self.lines
-        ]
+        data["lines"] = [[x.code, x.label, x.amount, short.get(x.reference, x.reference)] for x in self.lines]
         data["total"] = self.total
         return data
+
+
+def expand_lines(stored: list[Any], references: dict[str, str]) -> list[dict[str, Any]]:
+    """Stored breakdown lines (see :meth:`Assessment.as_json`) as dicts with the reference text."""
+    out = []
+    for line in stored:
+        if isinstance(line, dict):  # the earlier, verbose form
+            out.append(line)
+            continue
+        code, label, amount, reference = line
+        if reference.startswith("@"):
+            reference = references.get(reference[1:], reference)
+        out.append({"code": code, "label": label, "amount": amount, "reference": reference})
+    return out
 
 
 def apply_bands(amount: int, bands: tuple[Band, ...] | list[Band]) -> int:
