@@ -12,6 +12,7 @@ from lgcloud.audit.actions import record as audit
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .models import (
+    BankAccount,
     ChildAllowanceCase,
     ChildAllowanceChild,
     ChildAllowanceEvent,
@@ -158,6 +159,56 @@ def batch_file_for_job(ctx: TenantContext, job_id: int) -> tuple[str, bytes]:
             raise Http404("振込ファイルが見つかりません。")
         code, number = b.programme.code, b.batch_number
     return batch_file(ctx, code, number)
+
+
+# --- for the online application (procedures) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenProgramme:
+    code: str
+    name: str
+    reference_date: date
+
+
+def programmes_open_for_application(ctx: TenantContext) -> list[OpenProgramme]:
+    """Programmes of the municipality taking applications: mode ``application`` with an eligibility list.
+
+    Names and dates only (no personal data), so any context of the municipality may read them:
+    the residents' portal offers them as the choices of the application form.
+    """
+    with bound(ctx):
+        rows = (
+            Programme.objects.filter(municipality_id=ctx.tenant_code, mode="application", entitlements__isnull=False)
+            .distinct()
+            .order_by("-reference_date", "code")
+        )
+        return [OpenProgramme(p.code, p.name, p.reference_date) for p in rows]
+
+
+@dataclass(frozen=True)
+class AccountOnFile:
+    bank_code: str
+    branch_code: str
+    account_type: int
+    account_number: str
+    holder_kana: str
+
+
+def public_funds_account(ctx: TenantContext, atena_number: str) -> AccountOnFile | None:
+    """The person's 公金受取口座 on file, or None. Staff need ``benefits:case:read``; a resident
+    filing a procedure (``resident:procedure:file``) reads only their own (the caller passes it).
+    The read is audited."""
+    if not ctx.has("resident:procedure:file"):
+        ctx.require(READ)
+    with bound(ctx):
+        row = BankAccount.objects.filter(
+            municipality_id=ctx.tenant_code, atena_number=atena_number, source=BankAccount.Source.PUBLIC_FUNDS
+        ).first()
+        audit(ctx, "benefits.account.viewed", subject_type="person", subject_id=atena_number, fields=["public_funds"])
+        if row is None:
+            return None
+        return AccountOnFile(row.bank_code, row.branch_code, row.account_type, row.account_number, row.holder_kana)
 
 
 # --- 児童手当 ------------------------------------------------------------------------------------
