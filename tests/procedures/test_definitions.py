@@ -23,7 +23,7 @@ from .conftest import Resident
 
 def test_the_shipped_definitions_are_valid() -> None:
     codes = {f.definition.code for f in catalog.load_all()}
-    assert codes == {"address_change", "move_out", "certificate_by_post", "child_allowance"}
+    assert codes == {"address_change", "move_out", "certificate_by_post", "child_allowance", "emergency_benefit"}
 
 
 def test_a_broken_definition_names_every_problem() -> None:
@@ -41,6 +41,30 @@ def test_a_broken_definition_names_every_problem() -> None:
     text = " ".join(refused.value.problems)
     for expected in ("title", "colour", "individual_number", "operator", "moved_on"):
         assert expected in text
+
+
+def test_a_benefit_application_needs_a_programme_and_an_account_and_checks_are_known() -> None:
+    with pytest.raises(DefinitionError) as refused:
+        parse_definition(
+            {
+                "code": "kyufu",
+                "title": "給付金の申請",
+                "reviewer_role": "welfare_clerk",
+                "fields": [
+                    {"name": "code", "label": "団体コード", "type": "digits", "length": 6, "check": "luhn"},
+                    {"name": "src", "label": "振込先", "type": "choice", "choices": [{"value": "x", "label": "X"}]},
+                    {"name": "p", "label": "給付", "type": "text", "choices_from": "benefit_programmes"},
+                ],
+                "account": {"bank_code": "bank", "branch_code": "code", "account_number": "n", "holder_kana": "k"},
+                "on_approve": {"action": "benefits.flat_benefit"},
+            }
+        )
+    text = " ".join(refused.value.problems)
+    for expected in ("luhn", "choices_from", "account:", "programme"):
+        assert expected in text, expected
+    emergency = next(f.definition for f in catalog.load_all() if f.definition.code == "emergency_benefit")
+    assert emergency.account is not None and emergency.account.source_field == "account_source"
+    assert emergency.field("programme").choices_from == "benefit_programmes"  # type: ignore[union-attr]
 
 
 def test_fourteen_days_and_closed_days() -> None:

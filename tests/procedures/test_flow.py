@@ -229,8 +229,7 @@ def test_certificate_by_post_shows_the_fee_and_approval_issues_it(resident: Resi
     assert result["fee_yen"] == 600 and len(result["issue_numbers"]) == 2
 
 
-def test_child_allowance_records_only_until_the_benefits_app_exists(resident: Resident) -> None:
-    welfare = TenantContext(CHIYODA, 9003, "福祉 花子", frozenset({Role.WELFARE_CLERK}), "test")
+def test_child_allowance_filing_checks_the_account_fields(resident: Resident) -> None:
     values = {
         "children": "山田 一郎",
         "event_on": (TODAY - timedelta(days=2)).isoformat(),
@@ -249,16 +248,7 @@ def test_child_allowance_records_only_until_the_benefits_app_exists(resident: Re
             resident_account_id=resident.account_id,
         )
     assert set(bad.value.error_dict) == {"account_holder_kana", "bank_code"}
-    number = actions.submit(
-        resident.ctx,
-        code="child_allowance",
-        atena_number=resident.atena_number,
-        filing=actions.Filing(values=values),
-        today=TODAY,
-        resident_account_id=resident.account_id,
-    )
-    actions.claim(welfare, number)
-    assert "給付アプリ" in actions.approve(welfare, number, today=TODAY)["note"]
+    # Approval into the benefits app: tests/procedures/test_core_actions.py.
 
 
 def test_display_switches_add_ruby_and_large_text(resident: Resident) -> None:

@@ -8,6 +8,7 @@ submission is approved and the registry changed, or neither. E-mail goes out aft
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,6 +21,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from lgcloud.audit.actions import record as audit
+from lgcloud.benefits import actions as benefits_actions
+from lgcloud.benefits import banks
+from lgcloud.benefits import queries as benefits_queries
 from lgcloud.core.sequences import next_value
 from lgcloud.core.tenancy import TenantContext, bound
 from lgcloud.municipalities.queries import get_municipality
@@ -29,7 +33,7 @@ from lgcloud.registry import queries as registry_queries
 
 from . import catalog, notify, prefill, storage
 from .models import Attachment, Channel, ProcedureDefinition, Submission, SubmissionEvent, SubmissionStatus
-from .rules.definitions import Definition, parse_definition
+from .rules.definitions import PUBLIC_FUNDS, Definition, parse_definition
 from .rules.fields import clean_values
 
 logger = logging.getLogger(__name__)
@@ -157,6 +161,46 @@ def _event(ctx: TenantContext, submission: Submission, kind: str, message: str =
     )
 
 
+def _account_errors(
+    ctx: TenantContext, definition: Definition, values: dict[str, Any], atena_number: str, errors: Mapping[str, str]
+) -> dict[str, str]:
+    """The 振込先: the 公金受取口座 on file if chosen, else every account field, with codes that exist.
+
+    Bank and branch codes are checked against the 全銀協 codes the way the benefits app checks
+    them when it registers an account (``benefits.banks.lookup``), so a wrong code is corrected
+    by the resident now, not found by a clerk later. Account fields not used are not kept.
+    """
+    spec = definition.account
+    if spec is None:
+        return {}
+    if spec.source_field and values.get(spec.source_field) == PUBLIC_FUNDS:
+        for name in spec.fields:
+            values[name] = ""
+        if spec.source_field not in errors and benefits_queries.public_funds_account(ctx, atena_number) is None:
+            return {spec.source_field: "公金受取口座が登録されていません。振込先の口座を入力してください。"}
+        return {}
+    found = {name: "入力してください。" for name in spec.fields if not values.get(name) and name not in errors}
+    if found or any(name in errors for name in spec.fields):
+        return found
+    try:
+        banks.lookup(str(values[spec.bank_code]), str(values[spec.branch_code]))
+    except banks.UnknownBank as exc:
+        field_name = spec.branch_code if str(exc).startswith("支店") else spec.bank_code
+        return {field_name: str(exc)}
+    return {}
+
+
+def _own_code_errors(
+    ctx: TenantContext, definition: Definition, values: dict[str, Any], errors: Mapping[str, str]
+) -> dict[str, str]:
+    """A 団体コード field (``check: lg_code``) names another municipality: moving within one is a 転居."""
+    return {
+        f.name: "この市区町村の団体コードです。市区町村の中での引っ越しは転居届で届け出てください。"
+        for f in definition.fields
+        if f.check == "lg_code" and f.name not in errors and values.get(f.name) == ctx.tenant_code
+    }
+
+
 def _municipality_name(lg_code: str) -> str:
     m = get_municipality(lg_code)
     return m.name if m is not None else lg_code
@@ -181,8 +225,10 @@ def submit(
     counter = resident_account_id is None
     ctx.require(ASSIST if counter else FILE)
     row = _latest(code)
-    definition = _definition_of(row)
+    definition = prefill.resolve_choices(ctx, _definition_of(row))
     values, errors = clean_values(definition.fields, filing.values, today)
+    errors |= _account_errors(ctx, definition, values, atena_number, errors)
+    errors |= _own_code_errors(ctx, definition, values, errors)
     for spec in definition.attachments:
         upload = filing.files.get(spec.name)
         if spec.required and (upload is None or not upload.data):
@@ -278,8 +324,10 @@ def resubmit(ctx: TenantContext, *, account_id: int, number: int, filing: Filing
             raise Http404("申請が見つかりません。")
         if submission.status != SubmissionStatus.RETURNED:
             raise SubmissionInvalid({"__all__": ["この申請は今は修正できません。"]})
-        definition = _definition_of(submission.definition)
+        definition = prefill.resolve_choices(ctx, _definition_of(submission.definition))
         values, errors = clean_values(definition.fields, filing.values, today)
+        errors |= _account_errors(ctx, definition, values, submission.atena_number, errors)
+        errors |= _own_code_errors(ctx, definition, values, errors)
         if errors:
             raise SubmissionInvalid({k: [v] for k, v in errors.items()})
         disputes = {
@@ -383,9 +431,18 @@ def _perform(ctx: TenantContext, submission: Submission, definition: Definition,
             planned_date=date.fromisoformat(values["planned_on"]),
             filed_on=filed_on,
             destination=values["destination"],
+            # On the platform, the destination receives the 転出証明書情報 itself (linkage's once-only move).
+            destination_lg_code=str(values.get("destination_lg_code") or ""),
             reason=reason,
         )
-        return {"change_number": result.change_number, "persons": len(atena)}
+        out: dict[str, Any] = {"change_number": result.change_number, "persons": len(atena)}
+        if values.get("destination_lg_code"):
+            out["destination_lg_code"] = values["destination_lg_code"]
+        return out
+    if action == "benefits.child_allowance":
+        return _claim_child_allowance(ctx, submission, filed_on, reason, today)
+    if action == "benefits.flat_benefit":
+        return _apply_for_benefit(ctx, submission, definition)
     if action == "registry.certificate_by_post":
         rec = registry_queries.get_record(ctx, submission.atena_number)
         kind = values["kind"]
@@ -430,6 +487,111 @@ def _perform(ctx: TenantContext, submission: Submission, definition: Definition,
             issued.append(cert.issue_number)
         return {"issue_numbers": issued, "fee_yen": fee, "mail_to": rec.address}
     return {"note": definition.approval_note or "受理しました。"}
+
+
+def _squeeze(name: str) -> str:
+    return "".join(name.split())
+
+
+def _claim_child_allowance(
+    ctx: TenantContext, submission: Submission, filed_on: date, reason: str, today: date
+) -> dict[str, Any]:
+    """児童手当 認定請求 into the benefits app: the case of the 請求者 (opened, or the one the 出生・転入
+    already opened as 申請勧奨) with each named child of the household, claimed on the filing date
+    (認定請求日: the allowance runs from the following month, 児童手当法 第8条). The 認定 itself stays
+    a decision in the benefits app, with its 認定通知書."""
+    values = submission.values
+    if values.get("civil_servant"):
+        raise SubmissionInvalid(
+            {"__all__": ["公務員の方の児童手当は勤務先が認定・支給します（児童手当法 第17条）。却下してください。"]}
+        )
+    rec = registry_queries.get_record(ctx, submission.atena_number)
+    members = [
+        m
+        for m in registry_queries.get_household(ctx, rec.household_number, today=today)
+        if m.status == "resident" and m.atena_number != submission.atena_number
+    ]
+    names = [n for n in re.split(r"[、,，]", str(values["children"])) if n.strip()]
+    if not names:
+        raise SubmissionInvalid({"__all__": ["対象のお子さんの氏名がありません。補正依頼をしてください。"]})
+    children = []
+    for i, name in enumerate(names, start=1):
+        matched = [m for m in members if _squeeze(m.full_name) == _squeeze(name)]
+        if len(matched) != 1:
+            raise SubmissionInvalid(
+                {
+                    "__all__": [
+                        f"対象のお子さん（{i}人目）が請求者の世帯に見つかりません。"
+                        "別居の児童は窓口で確認のうえ、補正依頼をしてください。"
+                    ]
+                }
+            )
+        children.append(matched[0])
+    try:
+        cases = [
+            benefits_actions.open_child_allowance_case(
+                ctx,
+                claimant_atena_number=submission.atena_number,
+                household_number=rec.household_number,
+                child_atena_number=child.atena_number,
+                child_birth_date=child.birth_date,
+                reason=f"認定請求（{reason}）"[:200],
+                on=filed_on,
+            )
+            for child in children
+        ]
+        # One open case per 請求者: every child lands in the same case.
+        case = benefits_actions.claim_child_allowance(ctx, cases[-1].case_number, claimed_on=filed_on)
+    except benefits_actions.BenefitRefused as exc:
+        raise SubmissionInvalid({"__all__": [exc.message]}) from None
+    return {
+        "case_number": case.case_number,
+        "case_state": case.state,
+        "children": len(children),
+        "claimed_on": filed_on.isoformat(),
+    }
+
+
+def _apply_for_benefit(ctx: TenantContext, submission: Submission, definition: Definition) -> dict[str, Any]:
+    """The flat benefit's 申請 into the benefits app. Only the 受給権者 and only once per household: the
+    benefits app's unique constraints decide, so a second filing (any channel) is refused here and
+    can never lead to a second payment."""
+    values = submission.values
+    spec = definition.account
+    if spec is None:  # the loader requires it for this action
+        raise SubmissionInvalid({"__all__": ["手続の定義に振込先の指定がありません。"]})
+    code = definition.approval_programme or str(values["programme"])
+    rec = registry_queries.get_record(ctx, submission.atena_number)
+    if spec.source_field and values.get(spec.source_field) == PUBLIC_FUNDS:
+        on_file = benefits_queries.public_funds_account(ctx, submission.atena_number)
+        if on_file is None:
+            gone = "公金受取口座の登録がなくなっています。補正依頼で口座を尋ねてください。"
+            raise SubmissionInvalid({"__all__": [gone]})
+        account = benefits_actions.AccountInput(
+            on_file.bank_code, on_file.branch_code, on_file.account_type, on_file.account_number, on_file.holder_kana
+        )
+        used = "公金受取口座"
+    else:
+        account = benefits_actions.AccountInput(
+            str(values[spec.bank_code]),
+            str(values[spec.branch_code]),
+            1,  # 普通預金: the form asks for no other kind
+            str(values[spec.account_number]),
+            str(values[spec.holder_kana]),
+        )
+        used = "申請の口座"
+    try:
+        benefits_actions.apply_for_benefit(
+            ctx,
+            code,
+            household_number=rec.household_number,
+            applicant_atena_number=submission.atena_number,
+            channel=submission.channel,
+            account=account,
+        )
+    except benefits_actions.BenefitRefused as exc:
+        raise SubmissionInvalid({"__all__": [exc.message]}) from None
+    return {"programme": code, "household_number": rec.household_number, "account": used}
 
 
 def approve(ctx: TenantContext, number: int, *, today: date) -> dict[str, Any]:

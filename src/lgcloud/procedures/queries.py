@@ -51,7 +51,7 @@ def published_procedure(ctx: TenantContext, code: str) -> PublishedProcedure:
         row = ProcedureDefinition.objects.filter(code=code).order_by("-version").first()
         if row is None:
             raise Http404("この手続は受け付けていません。")
-        return PublishedProcedure(row.code, row.version, parse_definition(row.content))
+        return PublishedProcedure(row.code, row.version, prefill.resolve_choices(ctx, parse_definition(row.content)))
 
 
 def definition_versions(ctx: TenantContext, code: str) -> list[int]:
@@ -61,7 +61,7 @@ def definition_versions(ctx: TenantContext, code: str) -> list[int]:
 
 def submission_definition(ctx: TenantContext, submission: Submission) -> Definition:
     """The definition version the submission was filed under (not today's)."""
-    return parse_definition(submission.definition.content)
+    return prefill.resolve_choices(ctx, parse_definition(submission.definition.content))
 
 
 def prefill_for(

@@ -25,6 +25,8 @@ PREFILL_ITEMS = frozenset(
         "household_number",
         "relationship",
         "household_members",
+        # Not the registry's: the 公金受取口座 the benefits app holds (shown masked, with its own source).
+        "public_funds_account",
     }
 )
 # Registry items a field may be compared with on the review page (differences marked).
@@ -34,8 +36,16 @@ APPROVAL_ACTIONS: dict[str, frozenset[str]] = {
     "registry.address_change": frozenset({"moved_on", "new_address", "scope"}),
     "registry.move_out": frozenset({"planned_on", "destination", "scope"}),
     "registry.certificate_by_post": frozenset({"kind", "copies", "purpose"}),
+    "benefits.child_allowance": frozenset({"children", "event_on"}),
+    "benefits.flat_benefit": frozenset(),
     "record_only": frozenset(),
 }
+# Checks a field may ask for beyond its type (rules/fields.py).
+FIELD_CHECKS = frozenset({"lg_code"})
+# Where a choice field's choices may come from when they are not written in the file (resolved per municipality).
+CHOICE_SOURCES = frozenset({"benefit_programmes"})
+# The value of ``account.source_field`` that means "use the 公金受取口座 on file" instead of the entered account.
+PUBLIC_FUNDS = "public_funds"
 REVIEWER_ROLES = frozenset({"registry_clerk", "welfare_clerk", "tax_clerk", "counter"})
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -69,6 +79,8 @@ class FieldSpec:
     not_after_today: bool = False
     choices: tuple[Choice, ...] = ()
     registry_item: str = ""
+    check: str = ""
+    choices_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,25 @@ class Deadline:
 
 
 @dataclass(frozen=True)
+class AccountSpec:
+    """Which fields hold a bank account (振込先), checked against the 全銀協 codes when filed.
+
+    With ``source_field`` the resident may choose the 公金受取口座 on file (value ``public_funds``)
+    instead of entering an account; the entered fields are then not needed.
+    """
+
+    bank_code: str
+    branch_code: str
+    account_number: str
+    holder_kana: str
+    source_field: str = ""
+
+    @property
+    def fields(self) -> tuple[str, str, str, str]:
+        return (self.bank_code, self.branch_code, self.account_number, self.holder_kana)
+
+
+@dataclass(frozen=True)
 class FeeSpec:
     kind_field: str
     copies_field: str
@@ -116,6 +147,8 @@ class Definition:
     approval_note: str = ""
     deadline: Deadline | None = None
     fee: FeeSpec | None = None
+    account: AccountSpec | None = None
+    approval_programme: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def field(self, name: str) -> FieldSpec | None:
@@ -159,8 +192,14 @@ def _field(raw: Any, problems: list[str]) -> FieldSpec | None:
             problems.append(f"{where}: choices の各項目は value と label を持ちます")
             continue
         choices.append(Choice(str(c["value"]), str(c["label"])))
-    if kind == "choice" and not choices:
+    choices_from = _str(raw, "choices_from", problems, where, required=False)
+    if choices_from and (kind != "choice" or choices_from not in CHOICE_SOURCES):
+        problems.append(f"{where}: choices_from は choice で {', '.join(sorted(CHOICE_SOURCES))} から選べます")
+    if kind == "choice" and not choices and not choices_from:
         problems.append(f"{where}: choice には choices が必要です")
+    check = _str(raw, "check", problems, where, required=False)
+    if check and check not in FIELD_CHECKS:
+        problems.append(f"{where}: check {check!r} は使えません（{', '.join(sorted(FIELD_CHECKS))}）")
     pattern = _str(raw, "pattern", problems, where, required=False)
     if pattern:
         try:
@@ -174,7 +213,7 @@ def _field(raw: Any, problems: list[str]) -> FieldSpec | None:
         problems.append(f"{where}: registry_item {item!r} は比較できません（{', '.join(sorted(COMPARABLE_ITEMS))}）")
     known = {
         "name", "label", "type", "required", "help", "max_length", "min", "max", "length", "pattern",
-        "pattern_message", "not_after_today", "choices", "registry_item",
+        "pattern_message", "not_after_today", "choices", "registry_item", "check", "choices_from",
     }  # fmt: skip
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -196,6 +235,8 @@ def _field(raw: Any, problems: list[str]) -> FieldSpec | None:
         not_after_today=bool(raw.get("not_after_today", False)),
         choices=tuple(choices),
         registry_item=item,
+        check=check,
+        choices_from=choices_from,
     )
 
 
@@ -268,6 +309,36 @@ def parse_definition(data: Any) -> Definition:
         fee = FeeSpec(_str(raw_fee, "kind_field", problems, "fee"), _str(raw_fee, "copies_field", problems, "fee"))
         if fee.kind_field not in names or fee.copies_field not in names:
             problems.append("fee: kind_field と copies_field は入力項目を指してください")
+    account = None
+    raw_account = data.get("account")
+    if raw_account is not None:
+        if not isinstance(raw_account, dict):
+            problems.append("account: bank_code, branch_code, account_number, holder_kana を持つ対応表で書いてください")
+        else:
+            account = AccountSpec(
+                _str(raw_account, "bank_code", problems, "account"),
+                _str(raw_account, "branch_code", problems, "account"),
+                _str(raw_account, "account_number", problems, "account"),
+                _str(raw_account, "holder_kana", problems, "account"),
+                _str(raw_account, "source_field", problems, "account", required=False),
+            )
+            named = [n for n in (*account.fields, account.source_field) if n]
+            if any(n not in names for n in named):
+                problems.append("account: 口座の各項目は入力項目を指してください")
+            source = next((f for f in fields if f.name == account.source_field), None)
+            if source is not None and PUBLIC_FUNDS not in {c.value for c in source.choices}:
+                problems.append(f"account.source_field: 選択肢に {PUBLIC_FUNDS}（公金受取口座）が必要です")
+    programme = ""
+    if action == "benefits.flat_benefit":
+        programme = str(on_approve.get("programme") or "")
+        chosen = next((f for f in fields if f.name == "programme"), None)
+        if not programme and (chosen is None or chosen.choices_from != "benefit_programmes"):
+            problems.append(
+                "on_approve.action benefits.flat_benefit: programme を書くか、"
+                "choices_from: benefit_programmes の項目 programme を置いてください"
+            )
+        if account is None:
+            problems.append("on_approve.action benefits.flat_benefit: 振込先の account が必要です")
     title = _str(data, "title", problems, "定義")
     if problems:
         raise DefinitionError(problems)
@@ -286,4 +357,6 @@ def parse_definition(data: Any) -> Definition:
         approval_note=str(on_approve.get("note", "")) if isinstance(on_approve, dict) else "",
         deadline=deadline,
         fee=fee,
+        account=account,
+        approval_programme=programme,
     )

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from lgcloud.core.checkdigits import CheckDigitError, validate_lg_code
+
 from .definitions import FieldSpec
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -45,6 +47,11 @@ def clean_value(spec: FieldSpec, raw: str, today: date) -> tuple[Any, str]:
     if spec.type == "digits":
         if not (value.isascii() and value.isdigit()) or (spec.length is not None and len(value) != spec.length):
             return value, f"半角数字{spec.length}桁で入力してください。"
+        if spec.check == "lg_code":
+            try:
+                validate_lg_code(value)
+            except CheckDigitError as exc:
+                return value, exc.message
         return value, ""
     if spec.type == "choice":
         if value not in {c.value for c in spec.choices}:
