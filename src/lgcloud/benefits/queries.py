@@ -196,10 +196,10 @@ class AccountOnFile:
 
 
 def public_funds_account(ctx: TenantContext, atena_number: str) -> AccountOnFile | None:
-    """The person's 公金受取口座 on file, or None. Staff need ``benefits:case:read``; a resident
-    filing a procedure (``resident:procedure:file``) reads only their own (the caller passes it).
-    The read is audited."""
-    if not ctx.has("resident:procedure:file"):
+    """The person's 公金受取口座 on file, or None. Staff need ``benefits:case:read``, or
+    ``procedures:counter:assist`` while filing with the resident at the counter; a resident filing a
+    procedure (``resident:procedure:file``) reads only their own (the caller passes it). Audited."""
+    if not (ctx.has("resident:procedure:file") or ctx.has("procedures:counter:assist")):
         ctx.require(READ)
     with bound(ctx):
         row = BankAccount.objects.filter(
