@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
@@ -33,9 +34,11 @@ NOT_HTML = {
 
 
 def _seed(live_url: str, settings: Any) -> str:
+    import yaml
     from django.utils import timezone
 
     from lgcloud.accounts.actions import create_staff
+    from lgcloud.benefits import actions as benefits
     from lgcloud.core.permissions import Role
     from lgcloud.core.tenancy import TenantContext
     from lgcloud.municipalities.actions import update_municipality
@@ -61,6 +64,14 @@ def _seed(live_url: str, settings: Any) -> str:
         filed_on=today - timedelta(days=400),
         previous_address="大阪府大阪市北区梅田一丁目1番1号",
     )
+    # A flat benefit taking applications, and the head's 公金受取口座, for the 給付金の申請 form.
+    welfare = TenantContext(CHIYODA, None, "福祉 e2e", frozenset({Role.WELFARE_CLERK}), "e2e")
+    source = (Path(benefits.__file__).parent / "programmes" / "tokubetsu-teigaku-2020.yaml").read_bytes()
+    data = yaml.safe_load(source) | {"code": "kyufu-e2e", "reference_date": today - timedelta(days=100)}
+    benefits.load_programme(welfare, data, source=source + b"e2e")
+    benefits.determine_eligibility(welfare, "kyufu-e2e")
+    account = benefits.AccountInput("0001", "001", 1, "7654321", "ヨシダ タロウ")
+    benefits.register_account(welfare, moved.atena_numbers[0], "public_funds", account)
     return moved.atena_numbers[0]
 
 
@@ -117,9 +128,13 @@ def test_resident_files_a_move_and_the_clerk_approves_it(
     site.submit("文字の大きさ：標準")
     expect(page.locator("ruby").first).to_be_visible()
     check("submission status: furigana + large text")
-    for code in ("move_out", "certificate_by_post", "child_allowance"):
+    for code in ("move_out", "certificate_by_post", "child_allowance", "emergency_benefit"):
         site.goto(f"/portal/{CHIYODA}/procedures/{code}/")
         check(f"procedure form: {code} (furigana)")
+    # 給付金の申請: the open programme to choose, the 公金受取口座 on file shown masked with its source.
+    expect(page.get_by_label(re.compile("特別定額給付金"))).to_be_visible()
+    expect(page.locator(".prefill-table")).to_contain_text("＊＊＊＊321")
+    expect(page.locator(".prefill-table")).to_contain_text("公金受取口座（国に登録された口座")
     pdf = page.request.get(f"/portal/{CHIYODA}/procedures/address_change/paper.pdf")
     assert pdf.ok and pdf.body().startswith(b"%PDF")
     site.checked.append(type(site.checked[0])("paper PDF", pdf.url, 200, "procedures:paper_form"))

@@ -180,6 +180,15 @@ def programme(resident: Resident) -> str:
     return "kyufu-2025"
 
 
+def test_the_application_is_listed_only_while_a_programme_takes_applications(resident: Resident) -> None:
+    assert "給付金の申請" not in resident_client(resident).get(f"/portal/{CHIYODA}/").content.decode()
+    data, raw = programme_file("tokubetsu-teigaku-2020.yaml", code="kyufu-2025", reference_date=date(2025, 1, 1))
+    benefits_actions.load_programme(WELFARE, data, source=raw)
+    assert "給付金の申請" not in resident_client(resident).get(f"/portal/{CHIYODA}/").content.decode()
+    benefits_actions.determine_eligibility(WELFARE, "kyufu-2025")  # the eligibility list opens it
+    assert "給付金の申請" in resident_client(resident).get(f"/portal/{CHIYODA}/").content.decode()
+
+
 def test_the_form_offers_the_open_programme_and_shows_the_account_on_file(resident: Resident, programme: str) -> None:
     html = resident_client(resident).get(f"/portal/{CHIYODA}/procedures/emergency_benefit/").content.decode()
     assert f'value="{programme}"' in html and "特別定額給付金" in html
@@ -230,3 +239,17 @@ def test_filing_twice_pays_the_household_once(resident: Resident, programme: str
     benefits_actions.create_payment_batch(WELFARE, programme, transfer_date=TODAY + timedelta(days=17))
     paid = list(Payment.objects.filter(municipality_id=CHIYODA))
     assert len(paid) == 1 and paid[0].amount == 200000 and paid[0].account_number == "7654321"
+
+
+def test_at_the_counter_the_application_is_recorded_as_counter(resident: Resident, programme: str) -> None:
+    counter = TenantContext(CHIYODA, 9005, "窓口 花子", frozenset({Role.COUNTER}), "test")
+    assert "benefits:case:read" not in counter.permissions
+    number = actions.submit(
+        counter,
+        code="emergency_benefit",
+        atena_number=resident.atena_number,
+        filing=actions.Filing(values={"programme": programme, "account_source": "public_funds"}),
+        today=TODAY,
+    )
+    approve(WELFARE, number)
+    assert Application.objects.get(municipality_id=CHIYODA).channel == "counter"

@@ -37,13 +37,22 @@ class ComparisonRow:
     note: str = ""
 
 
-def published_procedures(ctx: TenantContext) -> list[PublishedProcedure]:
-    """The latest published version of every procedure."""
+def published_procedures(ctx: TenantContext, *, open_only: bool = False) -> list[PublishedProcedure]:
+    """The latest published version of every procedure; with ``open_only``, those the municipality can
+    take now (the portal and the counter list these; review sees every procedure)."""
     with bound(ctx):
         latest: dict[str, ProcedureDefinition] = {}
         for row in ProcedureDefinition.objects.order_by("code", "version"):
             latest[row.code] = row
-        return [PublishedProcedure(r.code, r.version, parse_definition(r.content)) for r in latest.values()]
+        out = []
+        for r in latest.values():
+            definition = parse_definition(r.content)
+            if open_only and any(f.choices_from for f in definition.fields):
+                definition = prefill.resolve_choices(ctx, definition)
+                if any(f.choices_from and not f.choices for f in definition.fields):
+                    continue  # e.g. 給付金の申請 while no programme takes applications
+            out.append(PublishedProcedure(r.code, r.version, definition))
+        return out
 
 
 def published_procedure(ctx: TenantContext, code: str) -> PublishedProcedure:

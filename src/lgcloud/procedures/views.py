@@ -128,7 +128,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 def portal_home(request: HttpRequest, lg_code: str) -> HttpResponse:
     data = _resident(request, lg_code)
-    procedures = queries.published_procedures(TenantContext.system(lg_code, purpose="resident.portal"))
+    procedures = queries.published_procedures(TenantContext.system(lg_code, purpose="resident.portal"), open_only=True)
     submissions = []
     if data is not None:
         ctx = resident_context(lg_code, int(data["account_id"]))
@@ -198,7 +198,7 @@ def portal_logout(request: HttpRequest, lg_code: str) -> HttpResponse:
 
 
 def portal_help(request: HttpRequest, lg_code: str) -> HttpResponse:
-    procedures = queries.published_procedures(TenantContext.system(lg_code, purpose="resident.portal"))
+    procedures = queries.published_procedures(TenantContext.system(lg_code, purpose="resident.portal"), open_only=True)
     return _portal(request, "procedures/help.html", lg_code, {"procedures": procedures})
 
 
@@ -470,7 +470,7 @@ def attachment_download(request: HttpRequest, ctx: TenantContext, number: int, a
 @staff_page(ASSIST)
 @require_http_methods(["GET", "POST"])
 def counter_start(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
-    procedures = queries.published_procedures(ctx)
+    procedures = queries.published_procedures(ctx, open_only=True)
     form = CounterStartForm(request.POST or None)
     choices = [(p.code, p.definition.title) for p in procedures]
     form.fields["procedure"].choices = choices  # type: ignore[attr-defined]
