@@ -31,12 +31,13 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 
 from lgcloud.audit.actions import record as audit
 from lgcloud.core import crypto
 from lgcloud.core.checkdigits import CheckDigitError, validate_individual_number
+from lgcloud.core.placement import tenant_connection
 from lgcloud.core.sequences import next_value
 from lgcloud.core.tenancy import TenantContext, bound
 
@@ -503,6 +504,7 @@ _PASS_THROUGH = frozenset(
 
 def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
     """How a Python value of ``field`` goes to the database driver (None: as it is)."""
+    connection = tenant_connection()
     kind = field.get_internal_type()
     if kind in _PASS_THROUGH:
         return None
@@ -517,6 +519,7 @@ def _reserve_ids(model: type[models.Model], count: int) -> list[int]:
     """Primary keys for ``count`` new rows, taken the way the database would assign them."""
     table = model._meta.db_table
     pk = str(model._meta.pk.column)
+    connection = tenant_connection()  # the municipality's cluster (core.placement)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -543,6 +546,7 @@ def _insert(model: type[models.Model], rows: list[dict[str, Any]], now: datetime
     if not rows:
         return
     pk = model._meta.pk
+    connection = tenant_connection()
     # Without a key of its own a row gets the database's (as bulk_create leaves the column out).
     fields = [f for f in model._meta.concrete_fields if f is not pk or pk.attname in rows[0]]
     quote = connection.ops.quote_name

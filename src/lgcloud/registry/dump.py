@@ -23,6 +23,7 @@ from django.db import connection, transaction
 
 from lgcloud.audit.actions import record as audit
 from lgcloud.core import crypto
+from lgcloud.core.placement import tenant_connection
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .models import Change, Household, Person, PersonVersion, ProtectionOrder
@@ -70,7 +71,12 @@ class DumpedProtection:
 
 @contextmanager
 def snapshot(ctx: TenantContext) -> Iterator[TenantContext]:
-    """One read transaction for the whole export (REPEATABLE READ on PostgreSQL: one consistent state)."""
+    """One read transaction for the whole export (REPEATABLE READ on PostgreSQL: one consistent state).
+
+    For a municipality placed on another cluster (core.placement) the isolation level is set on the
+    default connection only; its export reads in bound()'s transaction on its own cluster, which a
+    move runs under the write freeze anyway.
+    """
     ctx.require(EXPORT)
     outermost = not connection.in_atomic_block
     with transaction.atomic():
@@ -112,7 +118,7 @@ def households(ctx: TenantContext) -> Iterator[tuple[str, date]]:
 
 def _stream(sql: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
     """Rows of a raw query in chunks (a server-side cursor on PostgreSQL), inside the caller's transaction."""
-    with connection.chunked_cursor() as cursor:
+    with tenant_connection().chunked_cursor() as cursor:  # the municipality's cluster (core.placement)
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(CHUNK):
             yield from rows
@@ -131,7 +137,7 @@ def persons(ctx: TenantContext, *, individual_numbers: bool) -> Iterator[tuple[d
     third of the export (bench/README.md). The tenant filter is explicit; RLS applies as well.
     """
     _inside(ctx)
-    q = connection.ops.quote_name
+    q = tenant_connection().ops.quote_name
     sql = (
         f"SELECT record, individual_number_ciphertext FROM {q(Person._meta.db_table)}"  # noqa: S608
         " WHERE municipality_id = %s ORDER BY atena_number"
@@ -166,7 +172,7 @@ def changes(ctx: TenantContext) -> Iterator[DumpedChange]:
 def versions(ctx: TenantContext) -> Iterator[DumpedVersion]:
     """Every PersonVersion, by person and then in the order written (id)."""
     _inside(ctx)
-    q = connection.ops.quote_name
+    q = tenant_connection().ops.quote_name
     sql = (
         f"SELECT p.atena_number, c.change_number, v.effective_date, v.record"  # noqa: S608
         f" FROM {q(PersonVersion._meta.db_table)} v"
@@ -216,5 +222,5 @@ def record_export(ctx: TenantContext, *, bundle: str, files: dict[str, int], ind
 
 def _inside(ctx: TenantContext) -> None:
     ctx.require(EXPORT)
-    if not transaction.get_connection().in_atomic_block:
+    if not tenant_connection().in_atomic_block:
         raise RuntimeError("dump readers run inside snapshot(ctx)")

@@ -23,12 +23,13 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import connection, models, transaction
+from django.db import models
 from django.utils import timezone
 
 from lgcloud.audit.actions import record as audit
 from lgcloud.core import crypto
 from lgcloud.core.models import TenantSequence
+from lgcloud.core.placement import tenant_connection
 from lgcloud.core.tenancy import TenantContext
 
 from .bulk import _reserve_ids
@@ -131,7 +132,7 @@ class _Writer:
         names = [f.attname for f in model._meta.concrete_fields]
         if names != list(COLUMNS[model]):
             raise ImproperlyConfigured(f"restore: the columns of {model.__name__} changed: {names}")
-        quote = connection.ops.quote_name
+        quote = tenant_connection().ops.quote_name
         self.sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 — names from the model's metadata
             quote(model._meta.db_table),
             ", ".join(quote(str(f.column)) for f in model._meta.concrete_fields),
@@ -140,7 +141,7 @@ class _Writer:
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
         if rows:
-            with connection.cursor() as cursor:
+            with tenant_connection().cursor() as cursor:
                 cursor.executemany(self.sql, rows)
 
 
@@ -256,14 +257,14 @@ def restore(
 ) -> RestoreStats:
     """Write the register. Must run inside ``bound(ctx)``; refuses a municipality that has data."""
     ctx.require(RESTORE)
-    if not transaction.get_connection().in_atomic_block:
+    if not tenant_connection().in_atomic_block:
         raise RuntimeError("restore runs inside bound(ctx)")
     if not is_empty(ctx):
         raise ValidationError("この団体には住民記録がすでにあります。全件の取込みは空の団体にだけ行えます。")
     tenant = ctx.tenant_code
     stats = RestoreStats()
     tick = progress or (lambda _entity, _n: None)
-    ops = connection.ops
+    ops = tenant_connection().ops  # the municipality's cluster (core.placement)
     as_json = ops.adapt_json_value
     moment = ops.adapt_datetimefield_value
     day = ops.adapt_datefield_value
