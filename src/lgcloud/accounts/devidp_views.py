@@ -39,7 +39,25 @@ class DevSignInForm(forms.Form):
         return value
 
 
-class DevAuthorizeView(OAuthLibMixin, View):  # type: ignore[misc]
+class _OwnCore:
+    """Keep the OAuthlib core on this very class.
+
+    django-oauth-toolkit caches it with ``hasattr(cls, "_oauthlib_core")``, which a subclass
+    inherits: once the linkage app's token endpoint (DOT's own TokenView, with the
+    client-credentials validator) had served a request, this provider's token view used that
+    core, and its validator refused the portal's client (a 401 that depended on test order).
+    """
+
+    @classmethod
+    def get_oauthlib_core(cls) -> Any:
+        core = cls.__dict__.get("_dev_oauthlib_core")
+        if core is None:
+            core = cls.get_oauthlib_backend_class()(cls.get_server())  # type: ignore[attr-defined]
+            cls._dev_oauthlib_core = core  # type: ignore[attr-defined]
+        return core
+
+
+class DevAuthorizeView(_OwnCore, OAuthLibMixin, View):  # type: ignore[misc]
     """The authorization endpoint: a stand-in for reading the My Number Card, then a code."""
 
     server_class = OpenIDServer
@@ -90,7 +108,7 @@ class DevAuthorizeView(OAuthLibMixin, View):  # type: ignore[misc]
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class DevTokenView(TokenView):  # type: ignore[misc]
+class DevTokenView(_OwnCore, TokenView):  # type: ignore[misc]
     server_class = OpenIDServer
     validator_class = devidp.DevOidcValidator
 
