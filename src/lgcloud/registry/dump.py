@@ -148,11 +148,17 @@ def persons(ctx: TenantContext, *, individual_numbers: bool) -> Iterator[tuple[d
 
 
 def changes(ctx: TenantContext) -> Iterator[DumpedChange]:
+    """Every 異動 by 異動番号. A correction names an earlier 異動, already seen: no self-join.
+
+    (The self-join a ``corrects__change_number`` lookup makes was planned badly on PostgreSQL right
+    after a large import, before ANALYZE: minutes instead of seconds.)
+    """
     _inside(ctx)
     rows = (
         Change.objects.filter(municipality_id=ctx.tenant_code)
         .order_by("change_number")
         .values_list(
+            "id",
             "change_number",
             "change_type",
             "effective_date",
@@ -160,13 +166,24 @@ def changes(ctx: TenantContext) -> Iterator[DumpedChange]:
             "processed_at",
             "actor_name",
             "reason",
-            "corrects__change_number",
+            "corrects_id",
             "late_filing",
             "details",
         )
     )
-    for row in rows.iterator(chunk_size=CHUNK):
-        yield DumpedChange(*row)
+    numbers: dict[int, int] = {}  # id → 異動番号 of the corrected ones only (a handful per town)
+    corrected = set(
+        Change.objects.filter(municipality_id=ctx.tenant_code, corrects__isnull=False).values_list(
+            "corrects_id", flat=True
+        )
+    )
+    for pk, number, kind, effective, filed, processed, actor, reason, corrects_id, late, details in rows.iterator(
+        chunk_size=CHUNK
+    ):
+        if pk in corrected:
+            numbers[pk] = number
+        corrects = numbers[corrects_id] if corrects_id is not None else None
+        yield DumpedChange(number, kind, effective, filed, processed, actor, reason, corrects, late, details)
 
 
 def versions(ctx: TenantContext) -> Iterator[DumpedVersion]:
