@@ -223,9 +223,9 @@ def _persons(directory: Path) -> Iterator[restore.RestoredPerson]:
         yield restore.RestoredPerson(atena, codec.record_from_rows(person, address, foreign), number)
 
 
-def _changes(directory: Path) -> Iterator[restore.RestoredChange]:
+def _changes(directory: Path) -> Iterator[dump.ChangeRow]:
     for row in _data_rows(directory, CHANGE):
-        yield restore.RestoredChange(**codec.change_from_row(row))
+        yield dump.ChangeRow(**codec.change_from_row(row))
 
 
 def _versions(directory: Path) -> Iterator[restore.RestoredVersion]:
@@ -235,9 +235,9 @@ def _versions(directory: Path) -> Iterator[restore.RestoredVersion]:
         )
 
 
-def _protections(directory: Path) -> Iterator[restore.RestoredProtection]:
+def _protections(directory: Path) -> Iterator[dump.ProtectionRow]:
     for row in _data_rows(directory, PROTECTION):
-        yield restore.RestoredProtection(
+        yield dump.ProtectionRow(
             atena_number=row[1],
             applicant=row[2],
             starts_on=date.fromisoformat(row[3]),

@@ -277,7 +277,7 @@ _DETAIL_KEYS = ("origin", "previous_address", "destination", "corrected_fields",
 
 
 def change_row(change: Any) -> list[str]:
-    """One 異動 (registry.dump.DumpedChange) as the change entity's values; stops on details it cannot carry."""
+    """One 異動 (registry.dump.ChangeRow) as the change entity's values; stops on details it cannot carry."""
     details: dict[str, Any] = change.details or {}
     unknown = set(details) - set(_DETAIL_KEYS)
     if unknown:

@@ -34,7 +34,9 @@ CHUNK = 5000
 
 
 @dataclass(frozen=True)
-class DumpedChange:
+class ChangeRow:
+    """One 異動 as the standard layout carries it (read by the export, written by the import)."""
+
     change_number: int
     change_type: str
     effective_date: date
@@ -57,7 +59,9 @@ class DumpedVersion:
 
 
 @dataclass(frozen=True)
-class DumpedProtection:
+class ProtectionRow:
+    """One 支援措置 as the standard layout carries it (read by the export, written by the import)."""
+
     atena_number: str
     applicant: str
     starts_on: date
@@ -147,7 +151,7 @@ def persons(ctx: TenantContext, *, individual_numbers: bool) -> Iterator[tuple[d
         yield _json(record), number
 
 
-def changes(ctx: TenantContext) -> Iterator[DumpedChange]:
+def changes(ctx: TenantContext) -> Iterator[ChangeRow]:
     """Every 異動 by 異動番号. A correction names an earlier 異動, already seen: no self-join.
 
     (The self-join a ``corrects__change_number`` lookup makes was planned badly on PostgreSQL right
@@ -183,7 +187,7 @@ def changes(ctx: TenantContext) -> Iterator[DumpedChange]:
         if pk in corrected:
             numbers[pk] = number
         corrects = numbers[corrects_id] if corrects_id is not None else None
-        yield DumpedChange(number, kind, effective, filed, processed, actor, reason, corrects, late, details)
+        yield ChangeRow(number, kind, effective, filed, processed, actor, reason, corrects, late, details)
 
 
 def versions(ctx: TenantContext) -> Iterator[DumpedVersion]:
@@ -205,7 +209,7 @@ def versions(ctx: TenantContext) -> Iterator[DumpedVersion]:
         yield DumpedVersion(atena, seq, int(change_number), day, _json(record))
 
 
-def protections(ctx: TenantContext) -> Iterator[DumpedProtection]:
+def protections(ctx: TenantContext) -> Iterator[ProtectionRow]:
     _inside(ctx)
     rows = (
         ProtectionOrder.objects.filter(municipality_id=ctx.tenant_code)
@@ -223,7 +227,7 @@ def protections(ctx: TenantContext) -> Iterator[DumpedProtection]:
         )
     )
     for atena, applicant, starts, expires, ended, display, birth, reason, created in rows.iterator(chunk_size=CHUNK):
-        yield DumpedProtection(atena, applicant or "", starts, expires, ended, display, birth, reason, created)
+        yield ProtectionRow(atena, applicant or "", starts, expires, ended, display, birth, reason, created)
 
 
 def record_export(ctx: TenantContext, *, bundle: str, files: dict[str, int], individual_numbers: bool) -> None:

@@ -18,7 +18,7 @@ import bisect
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -34,6 +34,7 @@ from lgcloud.core.tenancy import TenantContext
 
 from .bulk import _reserve_ids
 from .codes import ResidentStatus
+from .dump import ChangeRow, ProtectionRow
 from .events import announce_bulk_load
 from .models import Change, Household, Person, PersonVersion, ProtectionOrder
 from .rules.record import fold_address, fold_kana, fold_name
@@ -53,38 +54,11 @@ class RestoredPerson:
 
 
 @dataclass(frozen=True)
-class RestoredChange:
-    change_number: int
-    change_type: str
-    effective_date: date
-    filed_on: date | None
-    processed_at: datetime
-    actor_name: str
-    reason: str
-    corrects: int | None
-    late_filing: bool
-    details: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class RestoredVersion:
     atena_number: str
     change_number: int
     effective_date: date
     record: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class RestoredProtection:
-    atena_number: str
-    applicant: str
-    starts_on: date
-    expires_on: date
-    ended_on: date | None
-    adversary_display: str
-    adversary_birth_date: date | None
-    reason: str
-    created_at: datetime
 
 
 @dataclass
@@ -249,9 +223,9 @@ def restore(
     *,
     households: Iterable[tuple[str, date]],
     persons: Iterable[RestoredPerson],
-    changes: Iterable[RestoredChange],
+    changes: Iterable[ChangeRow],
     versions: Iterable[RestoredVersion],
-    protections: Iterable[RestoredProtection],
+    protections: Iterable[ProtectionRow],
     progress: Callable[[str, int], None] | None = None,
     source: str = "",
 ) -> RestoreStats:
