@@ -148,6 +148,13 @@ def _raw_sqlite(out: Out) -> float:
     return total
 
 
+def _copyable(value: Any) -> Any:
+    """A jsonb value read back as a dict goes out again as jsonb."""
+    from psycopg.types.json import Jsonb
+
+    return Jsonb(value) if isinstance(value, dict | list) else value
+
+
 def _raw_postgres(out: Out, superuser_url: str) -> float:
     """COPY of 渋谷区's rows into 中野区 as the superuser; only the COPY is timed."""
     import psycopg
@@ -171,7 +178,7 @@ def _raw_postgres(out: Out, superuser_url: str) -> float:
                     started = time.perf_counter()
                     with write.cursor().copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:  # noqa: S608
                         for r in rows:
-                            copy.write_row((*r[:m], RAW, *r[m + 1 :]))
+                            copy.write_row(tuple(_copyable(v) for v in (*r[:m], RAW, *r[m + 1 :])))
                     total += time.perf_counter() - started
                     n += len(rows)
             out(f"  raw COPY {table}: {n:,} rows")
