@@ -20,6 +20,7 @@ from lgcloud.core.checkdigits import CheckDigitError, validate_individual_number
 from lgcloud.core.sequences import next_value
 from lgcloud.core.tenancy import TenantContext, bound
 
+from .bulk import entry_record, person_values
 from .codes import FILING_TYPES, ChangeType, Relationship, RemovalReason, ResidentStatus
 from .events import announce_change
 from .models import Change, Household, Person, PersonVersion
@@ -31,7 +32,7 @@ from .rules.changes import (
     duplicate_key,
     is_late_filing,
 )
-from .rules.record import ForeignResidentItems, ResidentRecord, fold_address, fold_kana, fold_name
+from .rules.record import ForeignResidentItems, ResidentRecord, fold_kana, fold_name
 
 WRITE = "registry:resident:write"
 INDIVIDUAL_NUMBER = b"individual_number"
@@ -91,45 +92,7 @@ def _check_kana(value: str, field_name: str) -> list[Problem]:
     return []
 
 
-def _new_record(
-    person: NewPerson,
-    *,
-    atena: str,
-    household: str,
-    address: str,
-    address_detail: str,
-    since: date,
-    filed_on: date | None,
-    previous_address: str,
-    resident_code: str,
-) -> ResidentRecord:
-    return ResidentRecord(
-        atena_number=atena,
-        family_name=person.family_name,
-        given_name=person.given_name,
-        # Readings are stored as full-width katakana (the standard's rule); the name itself never changes.
-        family_name_kana=fold_kana(person.family_name_kana) if person.family_name_kana else "",
-        given_name_kana=fold_kana(person.given_name_kana) if person.given_name_kana else "",
-        birth_date=person.birth_date,
-        sex=person.sex,
-        household_number=household,
-        relationship=person.relationship,
-        is_household_head=person.relationship == Relationship.HEAD,
-        address=address,
-        address_detail=address_detail,
-        address_since=since,
-        resident_since=since,
-        previous_address=previous_address,
-        filed_on=filed_on,
-        former_family_name=person.former_family_name,
-        alias=person.alias,
-        registered_domicile=person.registered_domicile,
-        domicile_head=person.domicile_head,
-        resident_code=resident_code,
-        voter_registered=person.voter_registered,
-        is_foreign=person.is_foreign,
-        foreign=person.foreign,
-    )
+_new_record = entry_record  # one way to build an entering person's 住民票 (shared with bulk loads)
 
 
 def _resident_code() -> str:
@@ -296,26 +259,8 @@ def _changed_fields(before: ResidentRecord | None, after: ResidentRecord) -> lis
 def _save_person(
     ctx: TenantContext, atena: str, rec: ResidentRecord, household: Household, individual_number: str | None
 ) -> Person:
-    values = {
-        "status": rec.status,
-        "household": household,
-        "relationship": rec.relationship,
-        "is_household_head": rec.is_household_head and rec.status != ResidentStatus.REMOVED,
-        "family_name": rec.family_name,
-        "given_name": rec.given_name,
-        "family_name_kana": rec.family_name_kana,
-        "given_name_kana": rec.given_name_kana,
-        "birth_date": rec.birth_date,
-        "sex": rec.sex,
-        "address": rec.address,
-        "address_detail": rec.address_detail,
-        "is_foreign": rec.is_foreign,
-        "resident_code": rec.resident_code,
-        "name_key": fold_name(rec.family_name + rec.given_name),
-        "kana_key": fold_kana(rec.family_name_kana + rec.given_name_kana),
-        "address_key": fold_address(rec.address),
-        "record": rec.to_json(),
-    }
+    values = person_values(rec)
+    values["household"] = household
     if individual_number:
         values["individual_number_ciphertext"] = crypto.encrypt(ctx, individual_number, INDIVIDUAL_NUMBER)
     person, _ = Person.objects.update_or_create(municipality_id=ctx.tenant_code, atena_number=atena, defaults=values)

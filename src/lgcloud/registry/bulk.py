@@ -18,8 +18,8 @@ The rules the actions enforce (dates, one 世帯主 per household, the
 the batch is written. The duplicate-person warning is not: a bulk load
 brings people who are already known to be distinct.
 
-This module must not import ``actions``: the actions should build their
-records and projections with :func:`entry_record` and :func:`person_values`.
+This module must not import ``actions``: the actions build their records and
+projections with :func:`entry_record` and :func:`person_values`.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def entry_record(
     previous_address: str,
     resident_code: str,
 ) -> ResidentRecord:
-    """The 住民票 of a person entering the register (転入・出生・職権記載); the same as actions._new_record."""
+    """The 住民票 of a person entering the register (転入・出生・職権記載); also what the actions use."""
     return ResidentRecord(
         atena_number=atena,
         family_name=person.family_name,
@@ -144,7 +144,7 @@ def entry_record(
 def person_values(rec: ResidentRecord, as_json: dict[str, Any] | None = None) -> dict[str, Any]:
     """The Person columns projected from a 住民票 (search keys folded), except household and 個人番号.
 
-    The same projection as actions._save_person, which should call this.
+    The projection actions._save_person writes too.
     """
     return {
         "status": rec.status,

@@ -180,29 +180,6 @@ COLUMNS: dict[type[models.Model], tuple[str, ...]] = {
 }
 
 
-def person_values_from_json(rec: dict[str, Any]) -> dict[str, Any]:
-    """The Person columns projected from the JSON form of a 住民票 (as bulk.person_values does from a record)."""
-    return {
-        "status": rec["status"],
-        "relationship": rec["relationship"],
-        "is_household_head": rec["is_household_head"] and rec["status"] != ResidentStatus.REMOVED,
-        "family_name": rec["family_name"],
-        "given_name": rec["given_name"],
-        "family_name_kana": rec["family_name_kana"],
-        "given_name_kana": rec["given_name_kana"],
-        "birth_date": date.fromisoformat(rec["birth_date"]),
-        "sex": rec["sex"],
-        "address": rec["address"],
-        "address_detail": rec["address_detail"],
-        "is_foreign": rec["is_foreign"],
-        "resident_code": rec["resident_code"],
-        "name_key": fold_name(rec["family_name"] + rec["given_name"]),
-        "kana_key": fold_kana(rec["family_name_kana"] + rec["given_name_kana"]),
-        "address_key": fold_address(rec["address"]),
-        "record": rec,
-    }
-
-
 def is_empty(ctx: TenantContext) -> bool:
     tenant = ctx.tenant_code
     return not (
