@@ -316,28 +316,34 @@ def decide_app_request(ctx: TenantContext, choice_id: int, *, approve: bool, rea
     return choice
 
 
+def _approved(ctx: TenantContext, lg_code: str, m: Manifest, effective_from: date, reason: str) -> AppChoice:
+    """A choice the platform records as decided at once (no request to wait for)."""
+    now = timezone.now()
+    return AppChoice(
+        municipality_id=lg_code,
+        gyomu=m.gyomu,
+        app_id=m.id,
+        app_version=m.version,
+        effective_from=effective_from,
+        state=AppChoice.State.APPROVED,
+        note=reason[:500],
+        requested_by_name=ctx.actor_name,
+        requested_at=now,
+        decided_by_name=ctx.actor_name,
+        decided_at=now,
+        decision_reason=reason[:500],
+    )
+
+
 def record_app_choice(
     ctx: TenantContext, lg_code: str, *, gyomu: str, app_id: str, effective_from: date, reason: str
 ) -> AppChoice:
     """The operator (onboarding) or the platform (a verified switch) records an approved choice directly."""
     _require_platform_writer(ctx)
     m = _implementation(gyomu, app_id)
-    now = timezone.now()
     with bound(ctx):
-        choice = AppChoice.objects.create(
-            municipality_id=lg_code,
-            gyomu=gyomu,
-            app_id=app_id,
-            app_version=m.version,
-            effective_from=effective_from,
-            state=AppChoice.State.APPROVED,
-            note=reason[:500],
-            requested_by_name=ctx.actor_name,
-            requested_at=now,
-            decided_by_name=ctx.actor_name,
-            decided_at=now,
-            decision_reason=reason[:500],
-        )
+        choice = _approved(ctx, lg_code, m, effective_from, reason)
+        choice.save(force_insert=True)
         _audit_both(ctx, lg_code, "municipalities.app_choice.recorded", choice)
     return choice
 
@@ -353,7 +359,6 @@ def choose_default_apps(ctx: TenantContext, lg_codes: Iterable[str], *, effectiv
     defaults = sorted(default_apps().items())
     apps = installed()
     codes = list(lg_codes)
-    now = timezone.now()
     reason = "基盤の標準の実装（利用開始時）"
     with bound(ctx):
         chosen = set(
@@ -362,20 +367,7 @@ def choose_default_apps(ctx: TenantContext, lg_codes: Iterable[str], *, effectiv
             )
         )
         rows = [
-            AppChoice(
-                municipality_id=code,
-                gyomu=gyomu,
-                app_id=app_id,
-                app_version=apps[app_id].version,
-                effective_from=effective_from,
-                state=AppChoice.State.APPROVED,
-                note=reason,
-                requested_by_name=ctx.actor_name,
-                requested_at=now,
-                decided_by_name=ctx.actor_name,
-                decided_at=now,
-                decision_reason=reason,
-            )
+            _approved(ctx, code, apps[app_id], effective_from, reason)
             for code in codes
             for gyomu, app_id in defaults
             if (code, gyomu) not in chosen
