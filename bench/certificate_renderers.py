@@ -538,7 +538,7 @@ def _reportlab_certificate(rl: ReportLabCandidate, doc: Any) -> bytes:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
 
-        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+        def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
             self._startPage()
 
@@ -556,7 +556,7 @@ def _reportlab_certificate(rl: ReportLabCandidate, doc: Any) -> bytes:
             self.setFont("IPAexMincho", 18)
             self.drawCentredString(page_w / 2, page_h - 27 * mm, " ".join(doc.title))
             if head is not None:
-                _, h = head.wrapOn(self, body_w, 20 * mm)
+                head.wrapOn(self, body_w, 20 * mm)
                 head.drawOn(self, margin_x, page_h - margin_top + 3 * mm)
             y = margin_bottom - 1.5 * mm
             self.setLineWidth(0.6)

@@ -267,9 +267,9 @@ def _flow(cells: list[_Cell], width: int) -> list[list[_Cell]]:
 
 # --- fonts and the glyph routing --------------------------------------------------------------
 
-# The font families the template names, and the files they come from (core.checks warns at
-# start-up when one is missing).
-MJ, EX, GOTHIC = "IPAmjMincho", "IPAexMincho", "IPAexGothic"
+# The two Mincho families whose variation sequences decide a run's font (the template names all
+# three families; core.checks.CERTIFICATE_FONT_FILES has their files and warns when one is missing).
+MJ, EX = "IPAmjMincho", "IPAexMincho"
 _SELECTOR = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")  # variation selectors (VS1–16, IVS VS17–256)
 
 
