@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .actions import record
@@ -34,7 +35,7 @@ class AuditPage:
 
 def search_audit_log(ctx: TenantContext, flt: AuditFilter, page: int = 1) -> AuditPage:
     """One page of ``ctx``'s chain, newest first. The search itself is audited."""
-    ctx.require("audit:log:read")
+    ctx.require(PlatformPermission.AUDIT_READ)
     page = max(page, 1)
     with bound(ctx):
         qs = AuditRecord.objects.filter(municipality_id=ctx.lg_code)

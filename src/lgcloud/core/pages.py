@@ -11,12 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from lgcloud.core.permissions import Permission
 from lgcloud.core.tenancy import TenantContext
 
 View = Callable[..., HttpResponse]
 
 
-def staff_page(permission: str) -> Callable[[View], View]:
+def staff_page(permission: Permission) -> Callable[[View], View]:
     """Signed in (past MFA where required) and holding ``permission``; else the login page or 403.
 
     The staff middleware (accounts) sets ``request.tenant_ctx`` only for a member of

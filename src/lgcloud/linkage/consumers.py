@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db import transaction
 
+from lgcloud.contract.discovery import installed, resolve
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .events import matches
@@ -75,6 +76,7 @@ class Consumer:
     name: str
     event_types: tuple[str, ...]
     handler: Handler
+    app_id: str = ""  # the app that declared it: it runs only for municipalities that chose that app
 
 
 _CONSUMERS: dict[str, Consumer] = {}
@@ -94,7 +96,14 @@ def consumer(name: str, *, event_types: list[str]) -> Callable[[Handler], Handle
 
 
 def registered() -> dict[str, Consumer]:
-    return dict(_CONSUMERS)
+    """The consumers declared in the installed apps' manifests, and any registered in code (tests)."""
+    found = dict(_CONSUMERS)
+    for m in installed().values():
+        for c in m.consumers:
+            if c.name in found:
+                raise ValueError(f"consumer {c.name!r} is declared twice")
+            found[c.name] = Consumer(c.name, c.event_types, resolve(c.handler), m.id)
+    return found
 
 
 def unregister(name: str) -> None:

@@ -18,15 +18,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from lgcloud.core import wareki
 from lgcloud.core.pages import staff_page
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.registry.actions import PossibleDuplicate
 from lgcloud.registry.codes import Relationship, Sex
+from lgcloud.registry.permissions import RegistryPermission
 
 from . import actions, queries
 from .forms import DeliveryFilterForm, TransferConfirmForm
 
-WEBHOOKS = "linkage:webhook:manage"
-TRANSFERS = "registry:transfer:confirm"
+WEBHOOKS = PlatformPermission.WEBHOOK_MANAGE
+TRANSFERS = RegistryPermission.TRANSFER_CONFIRM
 
 SEX = dict(Sex.choices)
 RELATIONSHIP = dict(Relationship.choices)

@@ -10,6 +10,7 @@ from importlib import resources
 from django.core.exceptions import ValidationError
 
 from lgcloud.audit.actions import record
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .models import Municipality
@@ -18,8 +19,8 @@ EDITABLE_FIELDS = ("name", "name_kana", "prefecture_code", "prefecture", "county
 
 
 def _require_platform_writer(ctx: TenantContext) -> None:
-    if not (ctx.has("platform:municipality:manage") or ctx.has("system")):
-        ctx.require("platform:municipality:manage")
+    if not (ctx.has(PlatformPermission.PLATFORM_MUNICIPALITY_MANAGE) or ctx.is_system):
+        ctx.require(PlatformPermission.PLATFORM_MUNICIPALITY_MANAGE)
 
 
 def create_municipality(ctx: TenantContext, **values: object) -> Municipality:

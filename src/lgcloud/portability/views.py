@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from lgcloud.core.pages import staff_page
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.problems import Problem
 from lgcloud.core.tenancy import TenantContext
 
@@ -40,7 +41,7 @@ def _rows(ctx: TenantContext) -> list[dict[str, object]]:
     ]
 
 
-@staff_page("staff:dashboard:view")
+@staff_page(PlatformPermission.DASHBOARD_VIEW)
 def export_list(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     access.require_see(ctx)
     return render(request, "portability/export_list.html", {"rows": _rows(ctx), "expiry_days": actions.EXPIRY.days})
@@ -70,7 +71,7 @@ def export_new(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     )
 
 
-@staff_page("staff:dashboard:view")
+@staff_page(PlatformPermission.DASHBOARD_VIEW)
 @require_http_methods(["GET", "POST"])
 def export_detail(request: HttpRequest, ctx: TenantContext, request_id: int) -> HttpResponse:
     req = access.get_export_request(ctx, request_id)  # 404 for another municipality's

@@ -21,6 +21,7 @@ from lgcloud.core import idempotency
 from lgcloud.core.tenancy import TenantContext
 
 from . import actions, certificates, queries
+from .permissions import RegistryPermission
 from .rules.record import ForeignResidentItems, ResidentRecord
 from .schemas import (
     AddressChangeIn,
@@ -284,7 +285,7 @@ def reveal_individual_number(request: HttpRequest, lg_code: LgCode, atena_number
 )
 def issue_certificate(request: HttpRequest, lg_code: LgCode, payload: CertificateIn) -> HttpResponse:
     ctx = _ctx(request, lg_code, "registry.certificate")
-    ctx.require("registry:certificate:issue")
+    ctx.require(RegistryPermission.CERTIFICATE_ISSUE)
     certificate_request = certificates.CertificateRequest(
         kind=payload.kind,
         atena_numbers=tuple(payload.atena_numbers),

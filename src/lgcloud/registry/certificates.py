@@ -65,12 +65,13 @@ from . import rendering
 from .codes import IssueChannel, Relationship, RemovalReason, ResidentStatus, Sex
 from .models import Certificate, Person, PersonVersion, ProtectionOrder
 from .parameters import fee_for
+from .permissions import RegistryPermission
 from .rules.protection import check_issue
 from .rules.record import ResidentRecord, fold_name
 
 logger = logging.getLogger(__name__)
 
-ISSUE = "registry:certificate:issue"
+ISSUE = RegistryPermission.CERTIFICATE_ISSUE
 INDIVIDUAL_NUMBER = b"individual_number"
 SEQUENCE = "registry.certificate"
 

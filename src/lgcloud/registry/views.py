@@ -59,12 +59,13 @@ from .forms import (
     RevealForm,
     SearchForm,
 )
+from .permissions import RegistryPermission
 from .rules.record import ResidentRecord
 
-READ = "registry:resident:read"
-WRITE = "registry:resident:write"
-PROTECTION = "registry:protection:manage"
-ISSUE = "registry:certificate:issue"
+READ = RegistryPermission.RESIDENT_READ
+WRITE = RegistryPermission.RESIDENT_WRITE
+PROTECTION = RegistryPermission.PROTECTION_MANAGE
+ISSUE = RegistryPermission.CERTIFICATE_ISSUE
 
 
 def _label(choices: Iterable[tuple[str, str]], value: str) -> str:
@@ -393,7 +394,7 @@ def as_of(request: HttpRequest, ctx: TenantContext, atena: str) -> HttpResponse:
     )
 
 
-@staff_page("registry:individual_number:read")
+@staff_page(RegistryPermission.INDIVIDUAL_NUMBER_READ)
 @require_http_methods(["GET", "POST"])
 def reveal_number(request: HttpRequest, ctx: TenantContext, atena: str) -> HttpResponse:
     """個人番号 is shown once, on the answer to a POST that names the 事務 (番号法 第9条)."""

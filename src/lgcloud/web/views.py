@@ -23,7 +23,7 @@ from lgcloud.audit.actions import record, record_platform
 from lgcloud.audit.queries import AuditFilter, search_audit_log
 from lgcloud.core.checkdigits import CheckDigitError, validate_lg_code
 from lgcloud.core.pages import staff_page
-from lgcloud.core.permissions import MFA_REQUIRED_ROLES, Role
+from lgcloud.core.permissions import MFA_REQUIRED_ROLES, PlatformPermission, Role
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.municipalities import actions as municipality_actions
 from lgcloud.municipalities import queries as municipality_queries
@@ -132,7 +132,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("web:login")
 
 
-@staff_page("staff:dashboard:view")
+@staff_page(PlatformPermission.DASHBOARD_VIEW)
 def dashboard(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     municipality = municipality_queries.get_municipality(ctx.lg_code) if ctx.lg_code else None
     return render(
@@ -140,12 +140,12 @@ def dashboard(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     )
 
 
-@staff_page("municipal:staff:read")
+@staff_page(PlatformPermission.STAFF_READ)
 @require_http_methods(["GET", "POST"])
 def staff_list(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     form = StaffCreateForm(request.POST or None)
     if request.method == "POST":
-        ctx.require("municipal:staff:manage")
+        ctx.require(PlatformPermission.STAFF_MANAGE)
         if form.is_valid():
             try:
                 created = accounts_actions.create_staff(
@@ -166,14 +166,14 @@ def staff_list(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     )
 
 
-@staff_page("municipal:staff:read")
+@staff_page(PlatformPermission.STAFF_READ)
 @require_http_methods(["GET", "POST"])
 def staff_detail(request: HttpRequest, ctx: TenantContext, staff_id: int) -> HttpResponse:
     staff = accounts_access.get_staff_for_management(ctx, staff_id)  # 404 for other municipalities
     form = StaffRolesForm(initial={"roles": sorted(r.value for r in staff.roles)})
     new_password = None
     if request.method == "POST":
-        ctx.require("municipal:staff:manage")
+        ctx.require(PlatformPermission.STAFF_MANAGE)
         op = request.POST.get("op", "")
         try:
             if op == "roles":
@@ -205,7 +205,7 @@ def staff_detail(request: HttpRequest, ctx: TenantContext, staff_id: int) -> Htt
     )
 
 
-@staff_page("staff:dashboard:view")
+@staff_page(PlatformPermission.DASHBOARD_VIEW)
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     form = ApiTokenForm(None if request.POST.get("op") == "revoke" else (request.POST or None))
@@ -241,7 +241,7 @@ def tokens(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     )
 
 
-@staff_page("audit:log:read")
+@staff_page(PlatformPermission.AUDIT_READ)
 def audit_log(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     page = None
@@ -269,12 +269,12 @@ def audit_log(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     )
 
 
-@staff_page("platform:municipality:read")
+@staff_page(PlatformPermission.PLATFORM_MUNICIPALITY_READ)
 @require_http_methods(["GET", "POST"])
 def operator_municipalities(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     form = MunicipalityCreateForm(request.POST or None)
     if request.method == "POST":
-        ctx.require("platform:municipality:manage")
+        ctx.require(PlatformPermission.PLATFORM_MUNICIPALITY_MANAGE)
         if form.is_valid():
             data = dict(form.cleaned_data)
             data["prefecture_code"] = data["lg_code"][:2]
@@ -300,7 +300,7 @@ def operator_municipalities(request: HttpRequest, ctx: TenantContext) -> HttpRes
     )
 
 
-@staff_page("platform:municipality:read")
+@staff_page(PlatformPermission.PLATFORM_MUNICIPALITY_READ)
 @require_http_methods(["GET", "POST"])
 def operator_municipality(request: HttpRequest, ctx: TenantContext, lg_code: str) -> HttpResponse:
     municipality = municipality_queries.get_municipality(lg_code)
@@ -310,7 +310,7 @@ def operator_municipality(request: HttpRequest, ctx: TenantContext, lg_code: str
         request.POST or None, initial={"kyuchi": municipality.kyuchi, "on_platform": municipality.on_platform}
     )
     if request.method == "POST":
-        ctx.require("platform:municipality:manage")
+        ctx.require(PlatformPermission.PLATFORM_MUNICIPALITY_MANAGE)
         if form.is_valid():
             try:
                 municipality_actions.update_municipality(ctx, lg_code, **form.cleaned_data)
@@ -327,7 +327,7 @@ def operator_municipality(request: HttpRequest, ctx: TenantContext, lg_code: str
     )
 
 
-@staff_page("platform:health:read")
+@staff_page(PlatformPermission.PLATFORM_HEALTH_READ)
 def operator_health(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     on, off = municipality_queries.count_on_platform()
     return render(
