@@ -22,6 +22,12 @@ urlpatterns = [
     path("dev-idp/", include("lgcloud.accounts.devidp_urls")),
     # オンライン申請: the residents' portal (/portal/…) and the staff review pages (/procedures/…).
     path("", include("lgcloud.procedures.urls")),
+    # The platform's own pages: staff and tokens, the audit log, the app directory and the
+    # operator's municipality list, 稼働状況 and the batch jobs; then sign-in and the dashboard.
+    path("", include("lgcloud.accounts.urls")),
+    path("", include("lgcloud.audit.urls")),
+    path("", include("lgcloud.municipalities.urls")),
+    path("", include("lgcloud.ops.urls")),
     path("", include("lgcloud.web.urls")),
 ]
 

@@ -67,11 +67,18 @@ class CheckedPage:
     view: str | None
 
 
-def view_name(url: str) -> str | None:
+def view_name(url: str, municipality: str | None = None) -> str | None:
+    """The route ``url`` resolves to, for a member of staff of ``municipality`` (a 業務's pages resolve
+    against the implementation the municipality chose, or to the 業務's "not used here" page)."""
+    from lgcloud.core import middleware
+
+    token = middleware._municipality.set(municipality)
     try:
         return resolve(urlsplit(url).path).view_name
     except Resolver404:
         return None
+    finally:
+        middleware._municipality.reset(token)
 
 
 def totp_code(secret: str, drift: int = 0) -> str:
@@ -155,7 +162,7 @@ class Site:
 
     # -- accessibility ----------------------------------------------------------------------
 
-    def check_a11y(self, label: str) -> list[str]:
+    def check_a11y(self, label: str, *, municipality: str | None = None) -> list[str]:
         """Run axe-core (WCAG 2.1 A/AA) on the current page; record the page and any violation."""
         page = self.page
         page.wait_for_load_state("load")
@@ -164,7 +171,7 @@ class Site:
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
             page.evaluate(self.axe_source)
         found = page.evaluate(_AXE_RUN, AXE_TAGS)
-        self.checked.append(CheckedPage(label, page.url, self.status, view_name(page.url)))
+        self.checked.append(CheckedPage(label, page.url, self.status, view_name(page.url, municipality)))
         if os.environ.get("LGCLOUD_E2E_SHOTS"):  # a picture of every checked page, for a person to review
             self.screenshot(f"a11y-{len(self.checked):02d}-" + re.sub(r"[^\w-]+", "_", label))
         lines = []

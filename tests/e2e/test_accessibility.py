@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 
 from lgcloud import urls as root_urls
 
+from .apps_tour import seed_apps, tour_apps
 from .export_tour import tour_exports
 from .helpers import CHIYODA, Site
 from .linkage_tour import seed_linkage, tour_linkage
@@ -63,6 +64,9 @@ def routes_to_check() -> set[str]:
         namespace = route.split(":", 1)[0] if ":" in route else None
         if namespace in OWN_E2E_COVERAGE or namespace in NOT_PAGES or route in NOT_PAGES:
             continue
+        if namespace and namespace.startswith("api-"):
+            continue  # an implementation's own API (JSON / problem+json), like the platform's "api"
+
         routes.add(route)
     return routes
 
@@ -219,6 +223,10 @@ def test_every_page_has_no_axe_violations(site: Site) -> None:
     site.nav("稼働状況")
     check("operator health")
     site.logout()
+
+    # The app directory: 業務アプリ, its approval, and a 業務 a municipality does not use (apps_tour.py).
+    seed_apps()
+    tour_apps(site)
 
     # 住民記録担当: every 住民記録 page (tests/e2e/registry_tour.py).
     residents = seed_registry()

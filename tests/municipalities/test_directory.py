@@ -176,3 +176,60 @@ def test_changing_the_implementation_in_use_is_a_data_migration_not_an_approval(
     with pytest.raises(actions.AppChoiceRefused, match="データ移行"):
         actions.decide_app_request(OPERATOR, change.pk, approve=True)
     assert AppChoice.objects.get(pk=change.pk).state == AppChoice.State.REQUESTED
+
+
+def test_the_admin_requests_from_the_page_and_the_operator_decides_from_theirs(
+    make_staff: StaffFactory, newcomer: str
+) -> None:
+    admin = signed_in(Client(), make_staff(newcomer, "kanri", Role.MUNICIPAL_ADMIN))
+    page = admin.get("/apps/")
+    assert page.status_code == 200 and "利用していません" in page.content.decode()
+    refused = admin.post("/apps/", {"op": "request", "app_id": "lgcloud-registry", "effective_from": "2001-01-01"})
+    assert refused.status_code == 400 and "今日以降" in refused.content.decode()
+    today = timezone.localdate().isoformat()
+    done = admin.post(
+        "/apps/", {"op": "request", "app_id": "lgcloud-registry", "effective_from": today, "note": "移行"}
+    )
+    assert done.status_code == 302
+    assert "承認待ち" in admin.get("/apps/").content.decode()
+    operator = signed_in(Client(), make_staff(None, "unyo", Role.OPERATOR))
+    queue = operator.get("/operator/apps/")
+    assert queue.status_code == 200 and "港区" in queue.content.decode()
+    choice = AppChoice.objects.get(municipality_id=newcomer, state=AppChoice.State.REQUESTED)
+    no_reason = operator.post(
+        "/operator/apps/", {"choice_id": choice.pk, "decision": "reject", f"c{choice.pk}-reason": ""}
+    )
+    assert no_reason.status_code == 400 and "却下の理由" in no_reason.content.decode()
+    approved = operator.post("/operator/apps/", {"choice_id": choice.pk, "decision": "approve"})
+    assert approved.status_code == 302
+    assert queries.is_enabled(newcomer, "lgcloud-registry")
+    # Only the 団体管理者 and the operator reach these pages.
+    clerk = signed_in(Client(), make_staff(newcomer, "juki", Role.REGISTRY_CLERK))
+    assert clerk.get("/apps/").status_code == 403
+    assert admin.get("/operator/apps/").status_code == 403
+
+
+def test_the_navigation_shows_the_menus_of_the_apps_the_municipality_uses(
+    make_staff: StaffFactory, newcomer: str
+) -> None:
+    chiyoda = signed_in(Client(), make_staff(CHIYODA, "juki", Role.REGISTRY_CLERK)).get("/dashboard/")
+    assert 'href="/registry/"' in chiyoda.content.decode()
+    minato = signed_in(Client(), make_staff(newcomer, "juki", Role.REGISTRY_CLERK)).get("/dashboard/")
+    assert 'href="/registry/"' not in minato.content.decode()
+    tax = signed_in(Client(), make_staff(CHIYODA, "zeimu", Role.TAX_CLERK)).get("/dashboard/").content.decode()
+    assert 'href="/tax/"' in tax and 'href="/benefits/' not in tax
+
+
+def test_the_apps_command_lists_implementations_and_their_users(tokyo: list[str]) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("apps", stdout=out)
+    text = out.getvalue()
+    registry_line = next(line for line in text.splitlines() if line.startswith("lgcloud-registry\t"))
+    assert "001 住民基本台帳" in registry_line and f"{len(tokyo)}団体" in registry_line
+    mine = StringIO()
+    call_command("apps", municipality=CHIYODA, stdout=mine)
+    assert "001\t住民基本台帳\tlgcloud-registry" in mine.getvalue()

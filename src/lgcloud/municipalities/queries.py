@@ -13,7 +13,8 @@ from lgcloud.core.middleware import request_cache
 from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, bound
 
-from .models import AppChoice, Municipality
+from .models import AppChoice as AppChoice  # re-exported for the pages (they never import models)
+from .models import Municipality
 
 
 def list_municipalities(

@@ -46,6 +46,7 @@ MANIFEST = Manifest(
         MenuItem(
             "住民記録", "registry:search", P.RESIDENT_READ, "住民の検索、住民票の表示、転入・転居などの異動の処理"
         ),
+        MenuItem("他団体からの転入", "linkage:transfers", P.TRANSFER_CONFIRM, "基盤上の他団体から届いた転出証明書情報"),
     ),
     events=(
         "registry.person.moved_in",
