@@ -359,6 +359,11 @@ def seed(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Seed:
             roles=[Role.OPERATOR],
             password=PASSWORD,
         ).staff
+        # The sealer, as the app role: every chain gets its seals and a signed tree head.
+        from lgcloud.audit.sealer import seal_pending
+
+        sealed = seal_pending()
+        assert sealed.total and not sealed.refused, sealed
     return Seed(a=a, b=b, operator_id=int(operator.pk))
 
 

@@ -117,7 +117,7 @@ def test_an_approved_export_runs_as_the_approver_through_the_app_role(
         # The audit trail, as the database holds it: the export by the approver.
         actions_seen = superuser_db.execute(
             "SELECT action, actor_id FROM audit_auditrecord WHERE municipality_id = %s AND"
-            " (subject_id = %s OR subject_id = %s) ORDER BY seq",
+            " (subject_id = %s OR subject_id = %s) ORDER BY id",
             [HACHIOJI, str(req.pk), folder.name],
         ).fetchall()
         assert actions_seen == [

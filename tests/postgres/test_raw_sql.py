@@ -13,14 +13,14 @@ from psycopg import sql
 
 from lgcloud.audit.models import AuditRecord
 from lgcloud.core.postgres import APPEND_ONLY_TABLES
-from lgcloud.core.tenancy import IDENTITY_SETTING, PLATFORM_SETTING, TENANT_SETTING
+from lgcloud.core.tenancy import AUDIT_SEALER_SETTING, IDENTITY_SETTING, PLATFORM_SETTING, TENANT_SETTING
 
 from .catalog import TENANT_COLUMN, rows_by_municipality, tenant_tables, total_rows
 from .conftest import CHIYODA, SHINJUKU, RawConnection, as_tenant
 
 A, B = CHIYODA, SHINJUKU
 IDENTITY_TABLES = {"accounts_staff", "accounts_staffrole", "accounts_apitoken", "linkage_apiclient"}
-AUDIT_TABLES = {"audit_auditrecord", "audit_auditchainhead"}
+AUDIT_TABLES = {"audit_auditrecord", "audit_auditseal", "audit_audittreehead"}
 RLS_VIOLATION = "new row violates row-level security policy"
 
 RowCounts = dict[str | None, int]  # municipality (None: the platform) -> rows
@@ -101,6 +101,19 @@ def test_the_identity_flag_opens_identity_tables_only(app_db: RawConnection, tru
         app_db.execute("SELECT set_config(%s, 'on', true)", [IDENTITY_SETTING])
         for table, counts in truth.items():
             expected = counts if table in IDENTITY_TABLES else {}
+            seen = rows_by_municipality(app_db, table)
+            if seen != expected:
+                wrong[table] = seen
+    assert wrong == {}
+
+
+def test_the_sealer_flag_opens_the_audit_tables_only(app_db: RawConnection, truth: dict[str, RowCounts]) -> None:
+    """The sealer reads and seals every chain in one pass; nothing but the audit tables opens to it."""
+    wrong: dict[str, RowCounts] = {}
+    with app_db.transaction(force_rollback=True):
+        app_db.execute("SELECT set_config(%s, 'on', true)", [AUDIT_SEALER_SETTING])
+        for table, counts in truth.items():
+            expected = counts if table in AUDIT_TABLES else {}
             seen = rows_by_municipality(app_db, table)
             if seen != expected:
                 wrong[table] = seen

@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from lgcloud.municipalities.queries import count_on_platform
 
-from .health import check_health
+from .health import check_audit_seal, check_health
 from .metrics import MUNICIPALITIES, REGISTRY
 
 
@@ -35,7 +35,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
         supplied = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if not hmac.compare_digest(supplied.encode(), token.encode()):
             return HttpResponse("metrics token required\n", status=401, content_type="text/plain")
-    check_health()
+    if check_health().ok:
+        check_audit_seal()
     on, off = count_on_platform()
     MUNICIPALITIES.labels("true").set(on)
     MUNICIPALITIES.labels("false").set(off)

@@ -27,7 +27,7 @@ from lgcloud.core.permissions import MFA_REQUIRED_ROLES, Role
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.municipalities import actions as municipality_actions
 from lgcloud.municipalities import queries as municipality_queries
-from lgcloud.ops.health import check_health
+from lgcloud.ops.health import check_audit_seal, check_health
 
 from .forms import (
     ApiTokenForm,
@@ -335,6 +335,7 @@ def operator_health(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
         "web/operator_health.html",
         {
             "health": check_health(),
+            "audit_seal": check_audit_seal(),
             "on_platform": on,
             "listed": on + off,
             "by_kind": municipality_queries.count_by_kind(),
