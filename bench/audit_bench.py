@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import platform
 import random
 import subprocess
 import sys
@@ -43,6 +42,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.linkage_bench import _machine  # noqa: E402 - needs ROOT on the path; one description of the machine
+
 BIN = Path(sys.executable).parent
 MUNICIPALITY = "131016"  # 千代田区
 LOAD_LIMIT = 1.0
@@ -56,16 +57,6 @@ def _load() -> tuple[float, float, float]:
 
 def _fmt_load(load: tuple[float, float, float]) -> str:
     return " / ".join(f"{x:.2f}" for x in load)
-
-
-def _machine() -> str:
-    cpu = "?"
-    with suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} vCPU {cpu}, {platform.system()} {platform.release()}"
 
 
 # --- the client processes --------------------------------------------------------------------------
@@ -197,19 +188,6 @@ def _lgcloud(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def _use_database(url: str) -> None:
-    import dj_database_url
-    from django.conf import settings
-    from django.db import connections
-
-    connections["default"].close()
-    settings.DATABASES["default"] = dj_database_url.parse(url)
-    connections.__dict__.pop("settings", None)
-    connections._settings = None  # type: ignore[attr-defined]
-    with suppress(AttributeError):
-        del connections["default"]
-
-
 def _summary(report: Report) -> list[str]:
     def find(mode: str, clients: int) -> Run | None:
         return next((r for r in report.runs if r.mode == mode and r.clients == clients), None)
@@ -311,8 +289,7 @@ def main() -> int:
         os.environ.update(client_env)
         import django
 
-        django.setup()
-        _use_database(db.app_url)
+        django.setup()  # as the app role: LGCLOUD_DATABASE_URL above
         with cluster.connect("lgcloud_bench") as conn:
             atena = [
                 str(r[0])

@@ -367,6 +367,25 @@ def seed(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Seed:
     return Seed(a=a, b=b, operator_id=int(operator.pk))
 
 
+def committed_municipality(lg_code: str) -> TenantContext:
+    """A municipality of the shipped list put on the platform (committed, once), for tests whose rows stay.
+
+    Tests that commit append-only rows use a municipality of their own, so that nothing they leave
+    behind touches another test's counts.
+    """
+    from lgcloud.municipalities.queries import get_municipality
+
+    if get_municipality(lg_code) is None:
+        row = next(r for r in shipped_rows() if r["lg_code"] == lg_code)
+        fields = {
+            k: row[k] for k in ("lg_code", "name", "name_kana", "prefecture_code", "prefecture", "county", "kind")
+        }
+        create_municipality(
+            TenantContext.system(None, purpose="test"), **fields, kyuchi=row["kyuchi"], on_platform=True
+        )
+    return TenantContext.system(lg_code, purpose="test")
+
+
 @pytest.fixture
 def autocommit_db(seed: Seed, django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
     """Django's connection with no test transaction around it: ``bound()`` commits for real.

@@ -9,6 +9,8 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.db import connection
 
@@ -16,24 +18,10 @@ from lgcloud.audit.actions import record
 from lgcloud.audit.sealer import Sealer, seal_pending
 from lgcloud.audit.verify import verify_chain
 from lgcloud.core.tenancy import TenantContext, bound
-from lgcloud.municipalities.actions import create_municipality, shipped_rows
-from lgcloud.municipalities.queries import get_municipality
 
-from .conftest import RawConnection, Seed
+from .conftest import RawConnection, Seed, committed_municipality
 
 TACHIKAWA, MUSASHINO = "132021", "132039"
-
-
-def _municipality(lg_code: str) -> TenantContext:
-    if get_municipality(lg_code) is None:
-        row = next(r for r in shipped_rows() if r["lg_code"] == lg_code)
-        fields = {
-            k: row[k] for k in ("lg_code", "name", "name_kana", "prefecture_code", "prefecture", "county", "kind")
-        }
-        create_municipality(
-            TenantContext.system(None, purpose="test"), **fields, kyuchi=row["kyuchi"], on_platform=True
-        )
-    return TenantContext.system(lg_code, purpose="test")
 
 
 def _append(ctx: TenantContext, what: str) -> int:
@@ -47,7 +35,6 @@ def _seq(superuser_db: RawConnection, record_id: int) -> int | None:
 
 
 def _held_append(ctx: TenantContext, ids: list[int], appended: threading.Event, release: threading.Event) -> None:
-    """Append in a transaction that stays open until ``release`` (a slow request)."""
     try:
         with bound(ctx):
             ids.append(record(ctx, "test.slow", subject_type="person", subject_id="0000000001").pk)
@@ -57,46 +44,44 @@ def _held_append(ctx: TenantContext, ids: list[int], appended: threading.Event, 
         connection.close()
 
 
-def test_appends_of_one_municipality_never_wait_for_each_other(seed: Seed, autocommit_db: None) -> None:
-    ctx = _municipality(TACHIKAWA)
+@contextmanager
+def _slow_request(ctx: TenantContext) -> Iterator[list[int]]:
+    """A request that appends a record and keeps its transaction open until the block ends; yields its id."""
     held: list[int] = []
     appended, release = threading.Event(), threading.Event()
     slow = threading.Thread(target=_held_append, args=(ctx, held, appended, release))
     slow.start()
     try:
         assert appended.wait(30)
+        yield held
+    finally:
+        release.set()
+        slow.join(30)
+
+
+def test_appends_of_one_municipality_never_wait_for_each_other(seed: Seed, autocommit_db: None) -> None:
+    ctx = committed_municipality(TACHIKAWA)
+    with _slow_request(ctx):
         started = time.monotonic()
         with bound(ctx):
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '2s'")  # a wait for the slow request would fail here
             record(ctx, "test.fast", subject_type="person", subject_id="0000000001")
         assert time.monotonic() - started < 1.0
-    finally:
-        release.set()
-        slow.join(30)
 
 
 def test_a_late_commit_with_a_lower_id_is_sealed_in_a_later_batch(
     seed: Seed, autocommit_db: None, superuser_db: RawConnection
 ) -> None:
-    ctx = _municipality(TACHIKAWA)
+    ctx = committed_municipality(TACHIKAWA)
     seal_pending()
-    held: list[int] = []
-    appended, release = threading.Event(), threading.Event()
-    slow = threading.Thread(target=_held_append, args=(ctx, held, appended, release))
-    slow.start()
-    try:
-        assert appended.wait(30)
+    worker = Sealer()
+    with _slow_request(ctx) as held:
         fast = _append(ctx, "test.fast")
         assert held[0] < fast  # the slow request took its id first …
-        worker = Sealer()
-        first = worker.run_once()
-        assert first.sealed.get(TACHIKAWA) == 1
+        assert worker.run_once().sealed.get(TACHIKAWA) == 1
         fast_seq = _seq(superuser_db, fast)
         assert fast_seq is not None and _seq(superuser_db, held[0]) is None  # … and commits later
-    finally:
-        release.set()
-        slow.join(30)
     assert worker.run_once().sealed.get(TACHIKAWA) == 1  # the running worker finds it by its transaction
     assert _seq(superuser_db, held[0]) == fast_seq + 1
     assert verify_chain(TACHIKAWA).ok
@@ -105,19 +90,11 @@ def test_a_late_commit_with_a_lower_id_is_sealed_in_a_later_batch(
 def test_a_restarted_sealer_finds_a_late_commit_from_the_stored_watermark(
     seed: Seed, autocommit_db: None, superuser_db: RawConnection
 ) -> None:
-    ctx = _municipality(TACHIKAWA)
+    ctx = committed_municipality(TACHIKAWA)
     seal_pending()
-    held: list[int] = []
-    appended, release = threading.Event(), threading.Event()
-    slow = threading.Thread(target=_held_append, args=(ctx, held, appended, release))
-    slow.start()
-    try:
-        assert appended.wait(30)
+    with _slow_request(ctx) as held:
         _append(ctx, "test.fast")
         assert seal_pending().sealed.get(TACHIKAWA) == 1
-    finally:
-        release.set()
-        slow.join(30)
     # A new process: no memory of the last pass but the watermark stored with its tree heads.
     assert Sealer().run_once().sealed.get(TACHIKAWA) == 1
     assert _seq(superuser_db, held[0]) is not None
@@ -128,7 +105,7 @@ def test_records_appended_while_sealers_run_are_each_sealed_exactly_once(
     seed: Seed, autocommit_db: None, superuser_db: RawConnection
 ) -> None:
     """Writers in several threads (transactions of 1–3 records, some held open a while) and two sealers at once."""
-    contexts = [_municipality(TACHIKAWA), _municipality(MUSASHINO)]
+    contexts = [committed_municipality(TACHIKAWA), committed_municipality(MUSASHINO)]
     seal_pending()
     before = {
         code: int(superuser_db.execute("SELECT count(*) FROM audit_auditrecord WHERE chain = %s", [code]).fetchone()[0])
@@ -208,7 +185,7 @@ def test_records_appended_while_sealers_run_are_each_sealed_exactly_once(
 def test_the_sealer_lag_is_measured_under_row_level_security(seed: Seed, autocommit_db: None) -> None:
     from lgcloud.audit.sealer import seal_lag
 
-    ctx = _municipality(MUSASHINO)
+    ctx = committed_municipality(MUSASHINO)
     seal_pending()
     assert seal_lag().total_seconds() == 0
     _append(ctx, "test.lag")

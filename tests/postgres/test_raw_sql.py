@@ -94,26 +94,23 @@ def test_the_platform_flag_opens_the_operators_own_rows_only(
     assert wrong == {}
 
 
-def test_the_identity_flag_opens_identity_tables_only(app_db: RawConnection, truth: dict[str, RowCounts]) -> None:
-    """Sign-in needs staff rows before the tenant is known; nothing else may open to it."""
+@pytest.mark.parametrize(
+    ("setting", "tables"),
+    [
+        # Sign-in needs staff rows before the tenant is known; nothing else may open to it.
+        (IDENTITY_SETTING, IDENTITY_TABLES),
+        # The audit sealer reads and seals every chain in one pass; nothing but the audit tables opens to it.
+        (AUDIT_SEALER_SETTING, AUDIT_TABLES),
+    ],
+)
+def test_a_cross_tenant_flag_opens_its_own_tables_only(
+    app_db: RawConnection, truth: dict[str, RowCounts], setting: str, tables: set[str]
+) -> None:
     wrong: dict[str, RowCounts] = {}
     with app_db.transaction(force_rollback=True):
-        app_db.execute("SELECT set_config(%s, 'on', true)", [IDENTITY_SETTING])
+        app_db.execute("SELECT set_config(%s, 'on', true)", [setting])
         for table, counts in truth.items():
-            expected = counts if table in IDENTITY_TABLES else {}
-            seen = rows_by_municipality(app_db, table)
-            if seen != expected:
-                wrong[table] = seen
-    assert wrong == {}
-
-
-def test_the_sealer_flag_opens_the_audit_tables_only(app_db: RawConnection, truth: dict[str, RowCounts]) -> None:
-    """The sealer reads and seals every chain in one pass; nothing but the audit tables opens to it."""
-    wrong: dict[str, RowCounts] = {}
-    with app_db.transaction(force_rollback=True):
-        app_db.execute("SELECT set_config(%s, 'on', true)", [AUDIT_SEALER_SETTING])
-        for table, counts in truth.items():
-            expected = counts if table in AUDIT_TABLES else {}
+            expected = counts if table in tables else {}
             seen = rows_by_municipality(app_db, table)
             if seen != expected:
                 wrong[table] = seen
