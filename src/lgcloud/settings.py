@@ -16,6 +16,7 @@ from pathlib import Path
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from lgcloud.contract.discovery import django_apps
 from lgcloud.core import database_url
 from lgcloud.core.residency import validate_storage_region
 
@@ -84,14 +85,14 @@ INSTALLED_APPS = [
     "lgcloud.municipalities",
     "lgcloud.accounts",
     "lgcloud.audit",
-    "lgcloud.registry",
-    "lgcloud.tax",
-    "lgcloud.benefits",
     "lgcloud.portability",
     "lgcloud.linkage",
     "lgcloud.procedures",
     "lgcloud.ops",
     "lgcloud.web",
+    # 業務 apps: every installed package that declares an entry point in the group
+    # ``lgcloud.apps`` (lgcloud's own apps and vendors' alike; LGCLOUD_APPS narrows it).
+    *django_apps(),
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,10 @@ MIDDLEWARE = [
     # Last, so that a lock-out is answered before any view runs.
     "axes.middleware.AxesMiddleware",
 ]
+
+# The implementation of each 業務 a municipality starts with when it joins the platform
+# (comma-separated app ids; empty: the only, or lgcloud's reference, implementation of each).
+DEFAULT_APPS = os.environ.get("LGCLOUD_DEFAULT_APPS", "")
 
 ROOT_URLCONF = "lgcloud.urls"
 WSGI_APPLICATION = "lgcloud.wsgi.application"

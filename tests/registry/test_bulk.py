@@ -16,6 +16,7 @@ from lgcloud.registry import actions, queries
 from lgcloud.registry.bulk import count_residents, load_households
 from lgcloud.registry.generator import AddressChange, Birth, Household, MoveIn, Resident, generate_town
 from lgcloud.registry.models import Change, Person, PersonVersion, ProtectionOrder
+from lgcloud.registry.permissions import RegistryPermission
 from lgcloud.registry.rules.record import ForeignResidentItems, ResidentRecord
 
 pytestmark = pytest.mark.django_db
@@ -281,7 +282,7 @@ def test_a_bad_household_refuses_its_whole_batch(clerk: TenantContext) -> None:
 
 
 def test_bulk_needs_the_write_permission(clerk: TenantContext) -> None:
-    reader = replace(clerk, permissions=frozenset({"registry:resident:read"}))
+    reader = replace(clerk, permissions=frozenset({RegistryPermission.RESIDENT_READ}))
     with pytest.raises(PermissionDenied):
         load_households(reader, [TAKAHASHI], today=TODAY)
     assert not Person.objects.exists()

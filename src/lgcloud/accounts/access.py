@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from lgcloud.audit.actions import record
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .models import Staff
@@ -19,7 +20,7 @@ def get_staff_for_management(ctx: TenantContext, staff_id: int) -> Staff:
         staff = (
             Staff.objects.filter(pk=staff_id, municipality_id=ctx.lg_code).prefetch_related("role_assignments").first()
         )
-        if staff is None or not ctx.has("municipal:staff:read"):
+        if staff is None or not ctx.has(PlatformPermission.STAFF_READ):
             raise Http404("職員が見つかりません。")
         # Reads of personal data are audited like writes.
         record(

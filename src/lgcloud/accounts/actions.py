@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from lgcloud.audit.actions import record
-from lgcloud.core.permissions import MFA_REQUIRED_ROLES, MUNICIPAL_ROLES, PLATFORM_ROLES, Role
+from lgcloud.core.permissions import MFA_REQUIRED_ROLES, MUNICIPAL_ROLES, PLATFORM_ROLES, PlatformPermission, Role
 from lgcloud.core.tenancy import TenantContext, bound, platform_scope
 
 from .identifiers import make_login_id, username_validator
@@ -31,8 +31,8 @@ def generate_password() -> str:
 
 
 def _require_manager(ctx: TenantContext) -> None:
-    if not ctx.has("system"):
-        ctx.require("municipal:staff:manage")
+    if not ctx.is_system:
+        ctx.require(PlatformPermission.STAFF_MANAGE)
 
 
 def _check_roles(ctx: TenantContext, roles: Iterable[Role]) -> frozenset[Role]:
@@ -185,8 +185,8 @@ class IssuedToken:
 
 def create_api_token(ctx: TenantContext, staff_id: int, *, name: str, days: int | None = None) -> IssuedToken:
     """Issue a personal API token for ``staff_id`` (self-service, or a platform script)."""
-    if not ctx.has("system") and ctx.actor_id != staff_id:
-        ctx.require("municipal:staff:manage")
+    if not ctx.is_system and ctx.actor_id != staff_id:
+        ctx.require(PlatformPermission.STAFF_MANAGE)
     days = settings.API_TOKEN_DEFAULT_DAYS if days is None else days
     if not 1 <= days <= 366:
         raise ValidationError({"days": "有効期間は1〜366日で指定してください。"})
@@ -218,7 +218,7 @@ def create_api_token(ctx: TenantContext, staff_id: int, *, name: str, days: int 
 def revoke_api_token(ctx: TenantContext, token_id: int) -> None:
     with bound(ctx):
         token = ApiToken.objects.select_for_update().filter(pk=token_id, municipality_id=ctx.lg_code).first()
-        if token is None or (token.staff_id != ctx.actor_id and not ctx.has("municipal:staff:manage")):
+        if token is None or (token.staff_id != ctx.actor_id and not ctx.has(PlatformPermission.STAFF_MANAGE)):
             raise Http404("トークンが見つかりません。")
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
@@ -230,7 +230,7 @@ def revoke_api_token(ctx: TenantContext, token_id: int) -> None:
 
 def staff_for_token(raw: str) -> Staff | None:
     """The active owner of a valid, unexpired, unrevoked token, or None."""
-    if not raw.startswith(TOKEN_PREFIX):
+    if not raw.isascii() or not raw.startswith(TOKEN_PREFIX):  # a token is ASCII: anything else is no token
         return None
     now = timezone.now()
     with platform_scope():
@@ -266,8 +266,8 @@ def record_sign_out(ctx: TenantContext, staff: Staff) -> None:
 
 def set_password_if_changed(ctx: TenantContext, staff_id: int, password: str) -> bool:
     """Set a known password (the demo's); does nothing when it already matches."""
-    if not ctx.has("system"):
-        ctx.require("municipal:staff:manage")
+    if not ctx.is_system:
+        ctx.require(PlatformPermission.STAFF_MANAGE)
     with bound(ctx):
         staff = _locked_staff(ctx, staff_id)
         if staff.check_password(password):
@@ -291,14 +291,16 @@ def onboard_municipality(
 ) -> Onboarded:
     """Put a municipality on the platform with its first 団体管理者, in one transaction.
 
-    Safe to repeat: an existing account of that name is left as it is.
+    Joining the platform gives it the platform's default implementation of each 業務 (the app
+    directory, from today); its 団体管理者 can request others. Safe to repeat: an existing account of that name is
+    left as it is, and 業務 already chosen keep their choice.
     """
     from django.db import transaction
 
     from lgcloud.municipalities.actions import update_municipality
 
-    if not ctx.has("system"):
-        ctx.require("platform:municipality:manage")
+    if not ctx.is_system:
+        ctx.require(PlatformPermission.PLATFORM_MUNICIPALITY_MANAGE)
     tenant_ctx = TenantContext.system(lg_code, purpose="accounts.onboarding", actor_name=ctx.actor_name)
     with transaction.atomic():
         update_municipality(ctx, lg_code, on_platform=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from lgcloud.audit.actions import record
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .models import ApiToken, Staff
 
 
 def list_staff(ctx: TenantContext, *, include_inactive: bool = True) -> list[Staff]:
-    ctx.require("municipal:staff:read")
+    ctx.require(PlatformPermission.STAFF_READ)
     with bound(ctx):
         qs = Staff.objects.filter(municipality_id=ctx.lg_code).prefetch_related("role_assignments")
         if not include_inactive:

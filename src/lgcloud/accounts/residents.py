@@ -19,13 +19,13 @@ from typing import Any
 from django.utils import timezone
 
 from lgcloud.audit.actions import record
+from lgcloud.core.permissions import resident_permissions
 from lgcloud.core.tenancy import TenantContext, bound
 from lgcloud.registry import queries as registry_queries
 from lgcloud.registry.rules.record import fold_address, fold_name
 
 from .models import ResidentAccount
 
-RESIDENT_PERMISSIONS = frozenset({"resident:procedure:file", "registry:resident:read"})
 _SEX = {"male": "1", "female": "2"}
 
 
@@ -55,7 +55,7 @@ def resident_context(lg_code: str, account_id: int, *, purpose: str = "resident.
         actor_name=f"住民（利用者番号 {account_id}）",
         roles=frozenset(),
         purpose=purpose,
-        permissions=RESIDENT_PERMISSIONS,
+        permissions=resident_permissions(),
     )
 
 
@@ -99,7 +99,7 @@ def sign_in_resident(lg_code: str, issuer: str, claims: dict[str, Any], *, today
         actor_name="住民ログイン",
         roles=frozenset(),
         purpose="resident.sign_in",
-        permissions=RESIDENT_PERMISSIONS,
+        permissions=resident_permissions(),
     )
     with bound(ctx):
         account = ResidentAccount.objects.filter(municipality_id=lg_code, issuer=issuer, subject=subject).first()

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import F
 
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .actions import record
@@ -41,7 +42,7 @@ def search_audit_log(ctx: TenantContext, flt: AuditFilter, page: int = 1) -> Aud
     Each record carries ``seq``, its place in the chain, once the sealer has given it one
     (None before: 封印待ち).
     """
-    ctx.require("audit:log:read")
+    ctx.require(PlatformPermission.AUDIT_READ)
     page = max(page, 1)
     with bound(ctx):
         qs = AuditRecord.objects.filter(municipality_id=ctx.lg_code)

@@ -40,12 +40,13 @@ from .models import (
     Programme,
 )
 from .parameters import PARAMETERS, child_allowance_law
+from .permissions import BenefitsPermission
 from .rules import child_allowance as ca
 from .rules import zengin
 from .rules.flat_benefit import HouseholdEntitlement, ProgrammeDefinition, household_entitlements, parse_programme
 
-WRITE = "benefits:case:write"
-READ = "benefits:case:read"
+WRITE = BenefitsPermission.CASE_WRITE
+READ = BenefitsPermission.CASE_READ
 
 
 class BenefitRefused(Exception):

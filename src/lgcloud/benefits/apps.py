@@ -9,7 +9,6 @@ class BenefitsConfig(AppConfig):
     def ready(self) -> None:
         from lgcloud.core.postgres import APPEND_ONLY_TABLES
 
-        from . import consumers  # noqa: F401 - registers the 児童手当 consumer of registry events
         from .models import ChildAllowanceEvent
 
         APPEND_ONLY_TABLES.add(ChildAllowanceEvent._meta.db_table)

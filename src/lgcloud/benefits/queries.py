@@ -9,6 +9,7 @@ from django.db.models import Count, Sum
 from django.http import Http404
 
 from lgcloud.audit.actions import record as audit
+from lgcloud.contract import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .models import (
@@ -21,8 +22,9 @@ from .models import (
     PaymentBatch,
     Programme,
 )
+from .permissions import BenefitsPermission
 
-READ = "benefits:case:read"
+READ = BenefitsPermission.CASE_READ
 PAGE_SIZE = 50
 
 
@@ -199,7 +201,7 @@ def public_funds_account(ctx: TenantContext, atena_number: str) -> AccountOnFile
     """The person's 公金受取口座 on file, or None. Staff need ``benefits:case:read``, or
     ``procedures:counter:assist`` while filing with the resident at the counter; a resident filing a
     procedure (``resident:procedure:file``) reads only their own (the caller passes it). Audited."""
-    if not (ctx.has("resident:procedure:file") or ctx.has("procedures:counter:assist")):
+    if not (ctx.has(PlatformPermission.RESIDENT_FILE) or ctx.has(PlatformPermission.COUNTER_ASSIST)):
         ctx.require(READ)
     with bound(ctx):
         row = BankAccount.objects.filter(

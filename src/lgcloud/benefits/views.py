@@ -18,9 +18,10 @@ from lgcloud.core.pages import staff_page
 from lgcloud.core.tenancy import TenantContext
 
 from . import actions, queries
+from .permissions import BenefitsPermission
 
-READ = "benefits:case:read"
-WRITE = "benefits:case:write"
+READ = BenefitsPermission.CASE_READ
+WRITE = BenefitsPermission.CASE_WRITE
 CASE_STATES = [
     ("", "すべて"),
     ("pending", "申請勧奨中"),

@@ -244,7 +244,7 @@ def fail_job(ctx: TenantContext, handle: JobHandle, code: str) -> Job:
 
 
 def _visible(ctx: TenantContext) -> Q:
-    if "system" in ctx.permissions:
+    if ctx.is_system:
         return Q()
     return Q(permission__in=sorted(ctx.permissions))
 

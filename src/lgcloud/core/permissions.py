@@ -1,12 +1,21 @@
-"""Permissions and roles: one list of named ``scope:resource:action`` strings.
+"""Permissions and roles: one enumerated list of ``scope:resource:action`` names.
 
-Roles map to permissions here and nowhere else. The operator (運用者) runs the
-platform and never receives a permission that reads residents' personal data.
+Every permission is a member of a :class:`Permission` enum: the platform's own list is
+:class:`PlatformPermission` below; each 業務 app declares its list in its manifest
+(``lgcloud.contract.Manifest.permissions``) and the grants of its permissions to the staff
+roles (``Manifest.grants``). Call sites use the members, never free strings, and a context
+refuses to check a name that is not in the catalogue (:func:`check_known`), the platform's
+own commands included: a typo is an error, not a silent "no".
+
+The operator (運用者) runs the platform and never receives a permission that reads residents'
+personal data: :func:`grant` refuses it whoever asks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -43,111 +52,129 @@ PLATFORM_ROLES: frozenset[Role] = frozenset({Role.OPERATOR})
 # proves who they are with their card and PIN on every request.
 MFA_REQUIRED_ROLES: frozenset[Role] = frozenset({Role.MUNICIPAL_ADMIN, Role.OPERATOR})
 
-# Every permission, with what it allows (日本語). Names never change once used:
-# they are stored in audit records.
-PERMISSIONS: dict[str, str] = {
-    "staff:dashboard:view": "職員ダッシュボードの表示",
-    "staff:municipality:read": "団体一覧の参照",
-    "municipal:staff:read": "自団体の職員・ロールの参照",
-    "municipal:staff:manage": "自団体の職員・ロールの管理",
-    "audit:log:read": "自団体の監査ログの参照",
-    "registry:resident:read": "住民記録の参照",
-    "registry:resident:write": "住民記録の異動処理",
-    "registry:certificate:issue": "住民票の写し等の交付",
-    "registry:individual_number:read": "個人番号の表示（法令に定める事務のみ）",
-    "registry:protection:manage": "支援措置の設定・延長・終了",
-    "registry:certificate:self_service": "本人確認済み住民への証明書の自動交付",
-    "tax:assessment:read": "個人住民税の課税情報の参照",
-    "tax:assessment:write": "個人住民税の賦課処理",
-    "benefits:case:read": "給付（児童手当等）の参照",
-    "benefits:case:write": "給付（児童手当等）の処理",
-    "registry:transfer:confirm": "他団体からの転入（転出証明書情報）の確認・転入処理",
-    "linkage:webhook:manage": "連携（Webhook の購読・配信ログ・再送）の管理",
-    "linkage:events:read": "連携イベントの取得",
-    "linkage:client:manage": "連携する外部システム（API クライアント）の管理",
-    "registry:resident:export": "住民記録の全件出力（標準レイアウト・データ移行）",
-    "registry:resident:restore": "住民記録の全件取込み（空の団体へのデータ移行）",
-    "portability:export:request": "全件出力の申請",
-    "portability:export:approve": "全件出力の承認（申請者とは別の職員）",
-    "procedures:submission:review": "オンライン申請の審査・承認",
-    "procedures:counter:assist": "窓口でのオンライン申請の代理入力",
-    "resident:procedure:file": "住民本人によるオンライン申請（住民のログインにのみ付与）",
-    "platform:municipality:read": "団体（テナント）の参照",
-    "platform:municipality:manage": "団体（テナント）の管理",
-    "platform:health:read": "稼働状況・メトリクスの参照",
-}
 
-_BASE = {"staff:dashboard:view", "staff:municipality:read"}
+class UnknownPermission(LookupError):
+    """A permission that is not in the catalogue was checked or granted (a programming error)."""
 
-ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.COUNTER: frozenset(
-        _BASE | {"registry:resident:read", "registry:certificate:issue", "procedures:counter:assist"}
-    ),
-    Role.REGISTRY_CLERK: frozenset(
-        _BASE
-        | {
-            "registry:resident:read",
-            "registry:resident:write",
-            "registry:certificate:issue",
-            "registry:individual_number:read",
-            "registry:protection:manage",
-            "registry:transfer:confirm",
-            "portability:export:request",
-            "procedures:submission:review",
-            "procedures:counter:assist",
-        }
-    ),
-    Role.TAX_CLERK: frozenset(_BASE | {"tax:assessment:read", "tax:assessment:write", "registry:resident:read"}),
-    Role.WELFARE_CLERK: frozenset(
-        _BASE
-        | {
-            "benefits:case:read",
-            "benefits:case:write",
-            "registry:resident:read",
-            "procedures:submission:review",
-            "procedures:counter:assist",
-        }
-    ),
-    Role.AUDITOR: frozenset(_BASE | {"audit:log:read"}),
-    Role.MUNICIPAL_ADMIN: frozenset(
-        _BASE
-        | {
-            "municipal:staff:read",
-            "municipal:staff:manage",
-            "portability:export:request",
-            "portability:export:approve",
-            "registry:resident:export",
-            "linkage:webhook:manage",
-            "linkage:events:read",
-            "linkage:client:manage",
-        }
-    ),
-    # A machine: no dashboard, no search, no reading of records; it may only issue to a
-    # resident who has just proved who they are (card + PIN) at the terminal.
-    Role.KIOSK: frozenset({"registry:certificate:self_service"}),
-    Role.OPERATOR: frozenset(
-        {
-            "staff:dashboard:view",
-            "staff:municipality:read",
-            "platform:municipality:read",
-            "platform:municipality:manage",
-            "platform:health:read",
-        }
-    ),
-}
+
+class Permission(StrEnum):
+    """Base of every permission list. Members are ``NAME = "scope:resource:action", "日本語の説明"``.
+
+    Names never change once used: they are stored in audit records and tokens.
+    """
+
+    label: str
+
+    def __new__(cls, value: str, label: str = "") -> Permission:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @property
+    def scope(self) -> str:
+        return self.value.split(":", 1)[0]
+
+
+class PlatformPermission(Permission):
+    """What the platform itself allows (identity, audit, linkage, portability, procedures, operations)."""
+
+    # A command run by the platform itself (loaders, onboarding, the demo, workers): passes
+    # every check of a permission in the catalogue, and no other.
+    SYSTEM = "platform:system:run", "基盤のコマンド・ワーカーとしての実行"
+    DASHBOARD_VIEW = "staff:dashboard:view", "職員ダッシュボードの表示"
+    MUNICIPALITY_LIST = "staff:municipality:read", "団体一覧の参照"
+    STAFF_READ = "municipal:staff:read", "自団体の職員・ロールの参照"
+    STAFF_MANAGE = "municipal:staff:manage", "自団体の職員・ロールの管理"
+    APPS_MANAGE = "municipal:apps:manage", "自団体が使う業務アプリの選択の申請"
+    AUDIT_READ = "audit:log:read", "自団体の監査ログの参照"
+    WEBHOOK_MANAGE = "linkage:webhook:manage", "連携（Webhook の購読・配信ログ・再送）の管理"
+    EVENTS_READ = "linkage:events:read", "連携イベントの取得"
+    CLIENT_MANAGE = "linkage:client:manage", "連携する外部システム（API クライアント）の管理"
+    CLIENT_AUTHENTICATED = "linkage:client:authenticated", "認証済みの外部システム（API クライアント）"
+    EXPORT_REQUEST = "portability:export:request", "全件出力の申請"
+    EXPORT_APPROVE = "portability:export:approve", "全件出力の承認（申請者とは別の職員）"
+    REVIEW = "procedures:submission:review", "オンライン申請の審査・承認"
+    COUNTER_ASSIST = "procedures:counter:assist", "窓口でのオンライン申請の代理入力"
+    RESIDENT_FILE = "resident:procedure:file", "住民本人によるオンライン申請（住民のログインにのみ付与）"
+    PLATFORM_MUNICIPALITY_READ = "platform:municipality:read", "団体（テナント）の参照"
+    PLATFORM_MUNICIPALITY_MANAGE = "platform:municipality:manage", "団体（テナント）の管理"
+    PLATFORM_APPS_APPROVE = "platform:apps:approve", "団体の業務アプリ選択の承認"
+    PLATFORM_HEALTH_READ = "platform:health:read", "稼働状況・メトリクスの参照"
+
 
 # Permission scopes that touch residents' personal data: never granted to the operator.
-PERSONAL_DATA_SCOPES: frozenset[str] = frozenset(
-    {"registry", "tax", "benefits", "audit", "portability", "procedures", "resident"}
-)
+PLATFORM_SCOPES: frozenset[str] = frozenset({"staff", "municipal", "platform", "linkage"})
+PERSONAL_DATA_SCOPES: frozenset[str] = frozenset({"audit", "portability", "procedures", "resident"})
+
+_CATALOGUE: dict[str, Permission] = {}
+_GRANTS: dict[Role, set[Permission]] = {role: set() for role in Role}
+_RESIDENT_GRANTS: set[Permission] = set()
+
+
+def register_permissions(permissions: type[Permission]) -> None:
+    """Add an app's permission list to the catalogue (called for each manifest when the apps load).
+
+    A name may be declared once; a scope may not pose as the platform's.
+    """
+    for member in permissions:
+        scope, _, rest = member.value.partition(":")
+        if not scope or rest.count(":") != 1 or not all(rest.split(":")):
+            raise ValueError(f"permission {member.value!r}: the name must be scope:resource:action")
+        if not member.label:
+            raise ValueError(f"permission {member.value!r}: a Japanese label is required")
+        if permissions is not PlatformPermission and scope in PLATFORM_SCOPES:
+            raise ValueError(f"permission {member.value!r}: the scope {scope!r} is the platform's")
+        existing = _CATALOGUE.get(member.value)
+        if existing is not None and existing is not member:
+            raise ValueError(f"permission {member.value!r} is already declared by {type(existing).__name__}")
+        _CATALOGUE[member.value] = member
+
+
+def is_personal(permission: Permission) -> bool:
+    """Whether the permission touches residents' data: every 業務 app's permission does."""
+    return not isinstance(permission, PlatformPermission) or permission.scope in PERSONAL_DATA_SCOPES
+
+
+def check_known(permission: Any) -> Permission:
+    """``permission`` as a catalogued member; :class:`UnknownPermission` for anything else."""
+    if not isinstance(permission, Permission) or _CATALOGUE.get(permission.value) is not permission:
+        raise UnknownPermission(f"権限 {permission!r} は権限一覧にありません。")
+    return permission
+
+
+def grant(grants: Mapping[Role, Iterable[Permission]], *, residents: Iterable[Permission] = ()) -> None:
+    """Give roles (and signed-in residents) permissions of the catalogue."""
+    for role, permissions in grants.items():
+        for permission in permissions:
+            check_known(permission)
+            if role is Role.OPERATOR and is_personal(permission):
+                raise ValueError(f"the operator may never hold {permission.value} (residents' data)")
+            _GRANTS[role].add(permission)
+    for permission in residents:
+        _RESIDENT_GRANTS.add(check_known(permission))
+
+
+def catalogue() -> dict[str, Permission]:
+    """Every permission known to this installation: the platform's and the installed apps'."""
+    return dict(_CATALOGUE)
+
+
+def granted(role: Role) -> frozenset[Permission]:
+    return frozenset(_GRANTS[role])
 
 
 def permissions_for(roles: frozenset[Role] | set[Role]) -> frozenset[str]:
     """The union of the permissions of ``roles``."""
-    granted: set[str] = set()
+    out: set[str] = set()
     for role in roles:
-        granted |= ROLE_PERMISSIONS[role]
-    return frozenset(granted)
+        out |= _GRANTS[role]
+    return frozenset(out)
+
+
+def resident_permissions() -> frozenset[str]:
+    """What a signed-in resident may do: file procedures, and what the apps let residents read of themselves."""
+    return frozenset(_RESIDENT_GRANTS)
 
 
 def parse_role(value: str) -> Role:
@@ -157,3 +184,36 @@ def parse_role(value: str) -> Role:
     except ValueError:
         names = ", ".join(f"{r.value}（{r.label}）" for r in Role)
         raise ValueError(f"ロール {value!r} はありません。指定できるロール: {names}") from None
+
+
+P = PlatformPermission
+register_permissions(PlatformPermission)
+_BASE = {P.DASHBOARD_VIEW, P.MUNICIPALITY_LIST}
+grant(
+    {
+        Role.COUNTER: _BASE | {P.COUNTER_ASSIST},
+        Role.REGISTRY_CLERK: _BASE | {P.EXPORT_REQUEST, P.REVIEW, P.COUNTER_ASSIST},
+        Role.TAX_CLERK: _BASE,
+        Role.WELFARE_CLERK: _BASE | {P.REVIEW, P.COUNTER_ASSIST},
+        Role.AUDITOR: _BASE | {P.AUDIT_READ},
+        Role.MUNICIPAL_ADMIN: _BASE
+        | {
+            P.STAFF_READ,
+            P.STAFF_MANAGE,
+            P.APPS_MANAGE,
+            P.EXPORT_REQUEST,
+            P.EXPORT_APPROVE,
+            P.WEBHOOK_MANAGE,
+            P.EVENTS_READ,
+            P.CLIENT_MANAGE,
+        },
+        Role.OPERATOR: _BASE
+        | {
+            P.PLATFORM_MUNICIPALITY_READ,
+            P.PLATFORM_MUNICIPALITY_MANAGE,
+            P.PLATFORM_APPS_APPROVE,
+            P.PLATFORM_HEALTH_READ,
+        },
+    },
+    residents={P.RESIDENT_FILE},
+)

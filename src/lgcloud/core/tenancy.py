@@ -18,7 +18,7 @@ from django.db import connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lgcloud.core import placement
-from lgcloud.core.permissions import Role, permissions_for
+from lgcloud.core.permissions import Permission, PlatformPermission, Role, check_known, permissions_for
 
 TENANT_SETTING = "lgcloud.lg_code"
 PLATFORM_SETTING = "lgcloud.platform"
@@ -41,6 +41,9 @@ class TenantContext:
     purpose: str
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     permissions: frozenset[str] = frozenset()
+    # OAuth 2.0 scopes of a system client (linkage purposes such as ``tax.resident_tax``): what it
+    # may read through the purpose-bound API. Staff and residents have none.
+    scopes: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.permissions:
@@ -61,14 +64,20 @@ class TenantContext:
     def role_names(self) -> str:
         return ",".join(sorted(r.value for r in self.roles))
 
-    def has(self, permission: str) -> bool:
-        # "system" is a command run by the platform itself (loaders, onboarding, the demo).
-        return permission in self.permissions or "system" in self.permissions
+    @property
+    def is_system(self) -> bool:
+        """A command or worker run by the platform itself (loaders, onboarding, the demo, consumers)."""
+        return PlatformPermission.SYSTEM in self.permissions
 
-    def require(self, permission: str) -> None:
+    def has(self, permission: Permission) -> bool:
+        """Whether the context holds ``permission``; a name outside the catalogue raises, even for the system."""
+        check_known(permission)
+        return permission in self.permissions or self.is_system
+
+    def require(self, permission: Permission) -> None:
         """Raise PermissionDenied unless the context holds ``permission``."""
         if not self.has(permission):
-            raise PermissionDenied(f"この操作には権限 {permission} が必要です。")
+            raise PermissionDenied(f"この操作には権限「{permission.label}」（{permission.value}）が必要です。")
 
     def with_purpose(self, purpose: str) -> TenantContext:
         return replace(self, purpose=purpose)
@@ -82,7 +91,7 @@ class TenantContext:
             actor_name=actor_name,
             roles=frozenset(),
             purpose=purpose,
-            permissions=frozenset({"system"}),
+            permissions=frozenset({PlatformPermission.SYSTEM}),
         )
 
 

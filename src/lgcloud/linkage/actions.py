@@ -20,15 +20,17 @@ from oauth2_provider.models import get_application_model
 from lgcloud.audit.actions import record as audit
 from lgcloud.core import crypto
 from lgcloud.core.outbox import emit
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, bound
 from lgcloud.registry import actions as registry_actions
+from lgcloud.registry.permissions import RegistryPermission
 from lgcloud.registry.rules.record import ForeignResidentItems
 
 from .models import ApiClient, Delivery, DeliveryStatus, Subscription, Transfer, TransferStatus
 from .parameters import all_scopes
 
-CLIENT_MANAGE = "linkage:client:manage"
-WEBHOOK_MANAGE = "linkage:webhook:manage"
+CLIENT_MANAGE = PlatformPermission.CLIENT_MANAGE
+WEBHOOK_MANAGE = PlatformPermission.WEBHOOK_MANAGE
 WEBHOOK_SECRET = b"webhook_secret"
 
 
@@ -169,7 +171,7 @@ def redeliver(ctx: TenantContext, delivery_pk: int) -> None:
 
 # --- once-only move: the destination confirms (transfers.py explains the flow) -------------------------
 
-TRANSFER_CONFIRM = "registry:transfer:confirm"
+TRANSFER_CONFIRM = RegistryPermission.TRANSFER_CONFIRM
 
 
 def _new_person(item: dict[str, Any], relationship: str) -> registry_actions.NewPerson:

@@ -16,6 +16,7 @@ from oauth2_provider.models import get_access_token_model
 
 from lgcloud.accounts.auth import StaffSessionAuth, StaffTokenAuth, api_context
 from lgcloud.core.middleware import current_request_id
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, platform_scope
 
 from .models import ApiClient
@@ -23,13 +24,13 @@ from .parameters import EVENTS_SCOPE
 
 
 def permissions_for_scopes(scopes: frozenset[str]) -> frozenset[str]:
-    """``events:read`` → ``linkage:events:read``; a purpose ``tax.resident_tax`` → ``linkage:purpose:tax.resident_tax``.
+    """``events:read`` → ``linkage:events:read``; purposes stay scopes of the context (``ctx.scopes``).
 
     Never empty (an empty set would make TenantContext fall back to role permissions).
     """
-    granted = {"linkage:client:authenticated"}
-    for scope in scopes:
-        granted.add("linkage:events:read" if scope == EVENTS_SCOPE else f"linkage:purpose:{scope}")
+    granted = {PlatformPermission.CLIENT_AUTHENTICATED}
+    if EVENTS_SCOPE in scopes:
+        granted.add(PlatformPermission.EVENTS_READ)
     return frozenset(granted)
 
 
@@ -58,6 +59,7 @@ class ClientPrincipal:
             purpose=purpose,
             request_id=current_request_id(),
             permissions=permissions_for_scopes(self.scopes),
+            scopes=frozenset(s for s in self.scopes if s != EVENTS_SCOPE),
         )
 
 

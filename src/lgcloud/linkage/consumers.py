@@ -27,7 +27,9 @@ from typing import Any
 
 from django.db import transaction
 
+from lgcloud.contract.discovery import installed, resolve
 from lgcloud.core.tenancy import TenantContext, bound
+from lgcloud.municipalities.queries import is_enabled
 
 from .events import matches
 from .models import ConsumerCursor, Event
@@ -75,6 +77,7 @@ class Consumer:
     name: str
     event_types: tuple[str, ...]
     handler: Handler
+    app_id: str = ""  # the app that declared it: it runs only for municipalities that chose that app
 
 
 _CONSUMERS: dict[str, Consumer] = {}
@@ -94,7 +97,14 @@ def consumer(name: str, *, event_types: list[str]) -> Callable[[Handler], Handle
 
 
 def registered() -> dict[str, Consumer]:
-    return dict(_CONSUMERS)
+    """The consumers declared in the installed apps' manifests, and any registered in code (tests)."""
+    found = dict(_CONSUMERS)
+    for m in installed().values():
+        for c in m.consumers:
+            if c.name in found:
+                raise ValueError(f"consumer {c.name!r} is declared twice")
+            found[c.name] = Consumer(c.name, c.event_types, resolve(c.handler), m.id)
+    return found
 
 
 def unregister(name: str) -> None:
@@ -161,6 +171,8 @@ def run_all(lg_codes: list[str], *, only: list[str] | None = None) -> ConsumerRu
         if only and name not in only:
             continue
         for lg_code in lg_codes:
+            if item.app_id and not is_enabled(lg_code, item.app_id):
+                continue  # the municipality does not use the app that declared this consumer
             ctx = TenantContext.system(lg_code, purpose=f"linkage.consumer:{name}", actor_name=f"consumer {name}")
             count, error = run_consumer(ctx, item)
             run.handled[name] = run.handled.get(name, 0) + count

@@ -13,18 +13,19 @@ from django.http import Http404
 from lgcloud.audit import proofs
 from lgcloud.audit.actions import record as audit
 from lgcloud.audit.models import AuditRecord
-from lgcloud.core.permissions import ROLE_LABELS, Role
+from lgcloud.core.permissions import ROLE_LABELS, PlatformPermission, Role
 from lgcloud.core.problems import Problem
 from lgcloud.core.tenancy import TenantContext, bound
 from lgcloud.registry import queries as registry_queries
+from lgcloud.registry.permissions import RegistryPermission
 
 from .events import event_json
 from .models import ConsumerCursor, Delivery, DeliveryAttempt, DeliveryStatus, Event, Subscription, Transfer
 from .parameters import Purpose, data_map, purpose
 
-EVENTS_READ = "linkage:events:read"
-WEBHOOK_MANAGE = "linkage:webhook:manage"
-TRANSFER_CONFIRM = "registry:transfer:confirm"
+EVENTS_READ = PlatformPermission.EVENTS_READ
+WEBHOOK_MANAGE = PlatformPermission.WEBHOOK_MANAGE
+TRANSFER_CONFIRM = RegistryPermission.TRANSFER_CONFIRM
 MAX_FEED_PAGE = 1000
 PERSON_READ_ACTION = "linkage.person.read"
 # accounts.residents.resident_context names a signed-in resident so (利用者番号 N): never shown.
@@ -95,8 +96,8 @@ def check_purpose(ctx: TenantContext, code: str, *, today: date) -> tuple[Purpos
             "利用目的が定められていません",
             f"利用目的「{code}」はデータマップにありません。定められている利用目的: {known}",
         )
-    if not ctx.has(f"linkage:purpose:{code}"):
-        granted = sorted(p.split(":", 2)[2] for p in ctx.permissions if p.startswith("linkage:purpose:"))
+    if code not in ctx.scopes and not ctx.is_system:
+        granted = sorted(ctx.scopes)
         raise Problem(
             403,
             "purpose_not_granted",
@@ -229,7 +230,7 @@ def access_history(ctx: TenantContext, atena_number: str, *, limit: int = 200) -
 
 
 def _require_access_log(ctx: TenantContext) -> None:
-    if not (ctx.has("linkage:purpose:self.access_log") or ctx.has(registry_queries.READ)):
+    if not ("self.access_log" in ctx.scopes or ctx.has(registry_queries.READ)):
         raise Problem(
             403,
             "purpose_not_granted",

@@ -9,6 +9,7 @@ from ninja import Router
 from ninja.params import functions as param
 
 from lgcloud.accounts.auth import api_context, staff_auth
+from lgcloud.core.permissions import PlatformPermission
 
 from . import queries
 from .schemas import MunicipalityOut
@@ -26,13 +27,13 @@ def list_municipalities(
     ] = None,
     on_platform: Annotated[bool | None, param.Query(None, description="true: 本基盤を利用中の団体だけ")] = None,
 ) -> Any:
-    api_context(request).require("staff:municipality:read")
+    api_context(request).require(PlatformPermission.MUNICIPALITY_LIST)
     return queries.list_municipalities(prefecture_code=prefecture_code, on_platform=on_platform)
 
 
 @router.get("/municipalities/{lg_code}", response=MunicipalityOut, summary="団体")
 def get_municipality(request: HttpRequest, lg_code: Annotated[str, param.Path(..., pattern=LG_CODE_PATTERN)]) -> Any:
-    api_context(request).require("staff:municipality:read")
+    api_context(request).require(PlatformPermission.MUNICIPALITY_LIST)
     municipality = queries.get_municipality(lg_code)
     if municipality is None:
         raise Http404

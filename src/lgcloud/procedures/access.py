@@ -10,12 +10,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from lgcloud.audit.actions import record as audit
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .models import Attachment, Submission
 
-REVIEW = "procedures:submission:review"
-ASSIST = "procedures:counter:assist"
+REVIEW = PlatformPermission.REVIEW
+ASSIST = PlatformPermission.COUNTER_ASSIST
 
 
 def get_submission_for_review(ctx: TenantContext, number: int) -> Submission:
@@ -36,7 +37,7 @@ def get_submission_for_review(ctx: TenantContext, number: int) -> Submission:
 
 def get_submission_for_resident(ctx: TenantContext, account_id: int, number: int) -> Submission:
     """One of the signed-in resident's own submissions."""
-    ctx.require("resident:procedure:file")
+    ctx.require(PlatformPermission.RESIDENT_FILE)
     with bound(ctx):
         submission = (
             Submission.objects.select_related("definition")

@@ -24,6 +24,7 @@ from lgcloud.audit.actions import record as audit
 from lgcloud.benefits import actions as benefits_actions
 from lgcloud.benefits import banks
 from lgcloud.benefits import queries as benefits_queries
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.sequences import next_value
 from lgcloud.core.tenancy import TenantContext, bound
 from lgcloud.municipalities.queries import get_municipality
@@ -38,9 +39,9 @@ from .rules.fields import clean_values
 
 logger = logging.getLogger(__name__)
 
-FILE = "resident:procedure:file"
-ASSIST = "procedures:counter:assist"
-REVIEW = "procedures:submission:review"
+FILE = PlatformPermission.RESIDENT_FILE
+ASSIST = PlatformPermission.COUNTER_ASSIST
+REVIEW = PlatformPermission.REVIEW
 MAX_NOTE = 500
 
 
@@ -82,8 +83,8 @@ def publish_definitions(ctx: TenantContext, directory: Path = catalog.DEFINITION
 
     Idempotent: an unchanged file publishes nothing. A broken file refuses the whole set.
     """
-    if not ctx.has("platform:municipality:manage"):
-        ctx.require("system")
+    if not ctx.has(PlatformPermission.PLATFORM_MUNICIPALITY_MANAGE):
+        raise PermissionDenied("手続の公開は運用者か基盤のコマンドが行います。")
     files = catalog.load_all(directory)
     out: list[Published] = []
     with bound(ctx), transaction.atomic():
@@ -358,7 +359,7 @@ def resubmit(ctx: TenantContext, *, account_id: int, number: int, filing: Filing
 
 def _require_reviewer(ctx: TenantContext, definition: Definition) -> None:
     ctx.require(REVIEW)
-    if "system" in ctx.permissions:
+    if ctx.is_system:
         return
     if definition.reviewer_role not in {r.value for r in ctx.roles}:
         raise PermissionDenied("この手続の審査担当ではありません。")

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from lgcloud.audit.actions import record as audit
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, bound
 from lgcloud.registry.parameters import fee_for
 
@@ -18,7 +19,7 @@ from .models import Attachment, ProcedureDefinition, Submission, SubmissionEvent
 from .rules.deadlines import filing_deadline
 from .rules.definitions import Definition, parse_definition
 
-REVIEW = "procedures:submission:review"
+REVIEW = PlatformPermission.REVIEW
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def fee_quote(ctx: TenantContext, definition: Definition, values: dict[str, Any]
 
 
 def resident_submissions(ctx: TenantContext, account_id: int) -> list[Submission]:
-    ctx.require("resident:procedure:file")
+    ctx.require(PlatformPermission.RESIDENT_FILE)
     with bound(ctx):
         return list(
             Submission.objects.select_related("definition")
@@ -114,7 +115,7 @@ def resident_submissions(ctx: TenantContext, account_id: int) -> list[Submission
 def reviewable_codes(ctx: TenantContext) -> list[PublishedProcedure]:
     """The procedures ctx reviews (by the definition's reviewing role)."""
     roles = {r.value for r in ctx.roles}
-    return [p for p in published_procedures(ctx) if p.definition.reviewer_role in roles or ctx.has("system")]
+    return [p for p in published_procedures(ctx) if p.definition.reviewer_role in roles or ctx.is_system]
 
 
 def review_queue(ctx: TenantContext, *, code: str = "", status: str = "") -> list[Submission]:

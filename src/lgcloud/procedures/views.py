@@ -29,6 +29,7 @@ from lgcloud.accounts.residents import (
     sign_in_resident,
 )
 from lgcloud.core.pages import staff_page
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.problems import Problem
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.linkage import queries as linkage_queries
@@ -41,8 +42,8 @@ from .rules.definitions import Definition
 SESSION_KEY = "lgcloud_resident"
 PENDING_KEY = "lgcloud_oidc_pending"
 PREFS_KEY = "lgcloud_display"
-REVIEW = "procedures:submission:review"
-ASSIST = "procedures:counter:assist"
+REVIEW = PlatformPermission.REVIEW
+ASSIST = PlatformPermission.COUNTER_ASSIST
 STATUS_LABELS = {
     "submitted": "受付済み（審査待ち）",
     "in_review": "審査中",

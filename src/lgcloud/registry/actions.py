@@ -24,6 +24,7 @@ from .bulk import entry_record, person_values
 from .codes import FILING_TYPES, ChangeType, Relationship, RemovalReason, ResidentStatus
 from .events import announce_change
 from .models import Change, Household, Person, PersonVersion
+from .permissions import RegistryPermission
 from .rules.changes import (
     Problem,
     check_dates,
@@ -34,7 +35,7 @@ from .rules.changes import (
 )
 from .rules.record import ForeignResidentItems, ResidentRecord, fold_kana, fold_name
 
-WRITE = "registry:resident:write"
+WRITE = RegistryPermission.RESIDENT_WRITE
 INDIVIDUAL_NUMBER = b"individual_number"
 
 
@@ -836,7 +837,7 @@ def set_protection(
     from .models import ProtectionOrder
     from .rules.protection import expiry_for
 
-    ctx.require("registry:protection:manage")
+    ctx.require(RegistryPermission.PROTECTION_MANAGE)
     if not adversary.name.strip():
         _refuse([Problem("adversary", "相手方の氏名を入力してください。")])
     with bound(ctx):
@@ -875,7 +876,7 @@ def extend_protection(ctx: TenantContext, *, order_id: int, today: date) -> date
     from .models import ProtectionOrder
     from .rules.protection import PERIOD_DAYS, can_extend
 
-    ctx.require("registry:protection:manage")
+    ctx.require(RegistryPermission.PROTECTION_MANAGE)
     with bound(ctx):
         order = (
             ProtectionOrder.objects.select_for_update()
@@ -903,7 +904,7 @@ def extend_protection(ctx: TenantContext, *, order_id: int, today: date) -> date
 def end_protection(ctx: TenantContext, *, order_id: int, ended_on: date, reason: str) -> None:
     from .models import ProtectionOrder
 
-    ctx.require("registry:protection:manage")
+    ctx.require(RegistryPermission.PROTECTION_MANAGE)
     with bound(ctx):
         order = (
             ProtectionOrder.objects.select_for_update()

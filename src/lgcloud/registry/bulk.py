@@ -46,6 +46,7 @@ from .events import announce_bulk_load
 from .generator import AddressChange, Birth, Household, MoveIn
 from .models import Change, Person, PersonVersion, ProtectionOrder
 from .models import Household as HouseholdRow
+from .permissions import RegistryPermission
 from .rules.changes import Problem, check_dates, check_households, is_late_filing
 from .rules.record import (
     ForeignResidentItems,
@@ -56,8 +57,8 @@ from .rules.record import (
     fold_name,
 )
 
-WRITE = "registry:resident:write"  # the permission of every registry write (actions.WRITE)
-READ = "registry:resident:read"
+WRITE = RegistryPermission.RESIDENT_WRITE  # the permission of every registry write (actions.WRITE)
+READ = RegistryPermission.RESIDENT_READ
 INDIVIDUAL_NUMBER = b"individual_number"  # associated data of the ciphertext (actions.INDIVIDUAL_NUMBER)
 DEFAULT_BATCH = 5000
 _INSERT_CHUNK = 1000  # rows per executemany call

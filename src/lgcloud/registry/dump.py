@@ -27,8 +27,9 @@ from lgcloud.core.placement import tenant_connection
 from lgcloud.core.tenancy import TenantContext, bound
 
 from .models import Change, Household, Person, PersonVersion, ProtectionOrder
+from .permissions import RegistryPermission
 
-EXPORT = "registry:resident:export"
+EXPORT = RegistryPermission.RESIDENT_EXPORT
 INDIVIDUAL_NUMBER = b"individual_number"  # associated data of the ciphertext (actions.INDIVIDUAL_NUMBER)
 CHUNK = 5000
 

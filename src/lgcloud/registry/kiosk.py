@@ -63,11 +63,12 @@ from .certificates import (
 )
 from .codes import ResidentStatus
 from .models import KioskCredential, Person
+from .permissions import RegistryPermission
 from .rendering import PdfIdentity, PdfIdentityError, read_identity
 from .rules.record import ResidentRecord
 
-SELF_SERVICE = "registry:certificate:self_service"
-SET_PIN = "registry:resident:write"
+SELF_SERVICE = RegistryPermission.CERTIFICATE_SELF_SERVICE
+SET_PIN = RegistryPermission.RESIDENT_WRITE
 CHANNEL = "kiosk"
 # A My Number card locks its 4-digit PIN after 3 wrong tries in a row.
 PIN_ATTEMPTS = 3

@@ -16,9 +16,10 @@ from lgcloud.core.tenancy import TenantContext, bound
 
 from .codes import ResidentStatus
 from .models import Change, Person, PersonVersion, ProtectionOrder
+from .permissions import RegistryPermission
 from .rules.record import ResidentRecord, fold_address, fold_kana, fold_name
 
-READ = "registry:resident:read"
+READ = RegistryPermission.RESIDENT_READ
 PAGE_SIZE = 50
 INDIVIDUAL_NUMBER = b"individual_number"
 
@@ -299,7 +300,7 @@ def inspection_list(ctx: TenantContext, address_prefix: str, *, today: date) -> 
 
 def reveal_individual_number(ctx: TenantContext, atena_number: str, purpose: str) -> str | None:
     """Decrypt a 個人番号 for a stated lawful purpose (番号法 第9条); audited with that purpose."""
-    ctx.require("registry:individual_number:read")
+    ctx.require(RegistryPermission.INDIVIDUAL_NUMBER_READ)
     if not purpose.strip():
         raise PermissionError("個人番号を表示する事務（利用目的）を指定してください。")
     with bound(ctx):
@@ -339,7 +340,7 @@ def active_protection(ctx: TenantContext, atena_number: str, on: date) -> Protec
 
 
 def list_protections(ctx: TenantContext, *, today: date, include_ended: bool = False) -> list[ProtectionOrder]:
-    ctx.require("registry:protection:manage")
+    ctx.require(RegistryPermission.PROTECTION_MANAGE)
     with bound(ctx):
         qs = ProtectionOrder.objects.filter(municipality_id=ctx.tenant_code).select_related("person")
         if not include_ended:

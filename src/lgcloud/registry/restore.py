@@ -37,9 +37,10 @@ from .codes import ResidentStatus
 from .dump import ChangeRow, ProtectionRow
 from .events import announce_bulk_load
 from .models import Change, Household, Person, PersonVersion, ProtectionOrder
+from .permissions import RegistryPermission
 from .rules.record import fold_address, fold_kana, fold_name
 
-RESTORE = "registry:resident:restore"
+RESTORE = RegistryPermission.RESIDENT_RESTORE
 INDIVIDUAL_NUMBER = b"individual_number"
 CHUNK = 2000
 

@@ -27,11 +27,12 @@ from lgcloud.registry.queries import ResidentOn, residents_on
 from . import csvio
 from .models import Assessment, Collection, IncomeDeclaration
 from .parameters import assessment_date, law_for
+from .permissions import TaxPermission
 from .rules.collection import ordinary_collection_instalments, special_collection_monthly
 from .rules.resident_tax import Declaration, assess
 
-WRITE = "tax:assessment:write"
-READ = "tax:assessment:read"
+WRITE = TaxPermission.ASSESSMENT_WRITE
+READ = TaxPermission.ASSESSMENT_READ
 ASSESSMENT_COLUMNS = (
     "municipality_id",
     "fiscal_year",

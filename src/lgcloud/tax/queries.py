@@ -14,9 +14,10 @@ from lgcloud.municipalities.queries import get_municipality
 from .models import Assessment
 from .notice import NoticeDocument, render_notice_pdf
 from .parameters import law_for
+from .permissions import TaxPermission
 from .rules.resident_tax import expand_lines
 
-READ = "tax:assessment:read"
+READ = TaxPermission.ASSESSMENT_READ
 PAGE_SIZE = 50
 
 

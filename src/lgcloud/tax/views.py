@@ -18,9 +18,10 @@ from lgcloud.core.tenancy import TenantContext
 
 from . import actions, queries
 from .csvio import template
+from .permissions import TaxPermission
 
-READ = "tax:assessment:read"
-WRITE = "tax:assessment:write"
+READ = TaxPermission.ASSESSMENT_READ
+WRITE = TaxPermission.ASSESSMENT_WRITE
 
 
 class YearForm(forms.Form):

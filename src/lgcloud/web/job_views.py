@@ -10,14 +10,15 @@ from django.shortcuts import render
 
 from lgcloud.core import jobs
 from lgcloud.core.pages import staff_page
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext
 
 
-@staff_page("staff:dashboard:view")
+@staff_page(PlatformPermission.DASHBOARD_VIEW)
 def job_list(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     return render(request, "web/jobs.html", {"rows": jobs.list_jobs(ctx)})
 
 
-@staff_page("staff:dashboard:view")
+@staff_page(PlatformPermission.DASHBOARD_VIEW)
 def job_detail(request: HttpRequest, ctx: TenantContext, job_id: int) -> HttpResponse:
     return render(request, "web/job.html", {"job": jobs.get_job(ctx, job_id)})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth import authenticate, logout
 from django.core.exceptions import ValidationError
@@ -22,8 +20,8 @@ from lgcloud.accounts.identifiers import make_login_id
 from lgcloud.audit.actions import record, record_platform
 from lgcloud.audit.queries import AuditFilter, search_audit_log
 from lgcloud.core.checkdigits import CheckDigitError, validate_lg_code
-from lgcloud.core.pages import staff_page
-from lgcloud.core.permissions import MFA_REQUIRED_ROLES, Role
+from lgcloud.core.pages import apply_errors, staff_page
+from lgcloud.core.permissions import MFA_REQUIRED_ROLES, PlatformPermission, Role
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.municipalities import actions as municipality_actions
 from lgcloud.municipalities import queries as municipality_queries
@@ -39,14 +37,6 @@ from .forms import (
     StaffCreateForm,
     StaffRolesForm,
 )
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -132,7 +122,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("web:login")
 
 
-@staff_page("staff:dashboard:view")
+@staff_page(PlatformPermission.DASHBOARD_VIEW)
 def dashboard(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     municipality = municipality_queries.get_municipality(ctx.lg_code) if ctx.lg_code else None
     return render(
@@ -140,12 +130,12 @@ def dashboard(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     )
 
 
-@staff_page("municipal:staff:read")
+@staff_page(PlatformPermission.STAFF_READ)
 @require_http_methods(["GET", "POST"])
 def staff_list(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     form = StaffCreateForm(request.POST or None)
     if request.method == "POST":
-        ctx.require("municipal:staff:manage")
+        ctx.require(PlatformPermission.STAFF_MANAGE)
         if form.is_valid():
             try:
                 created = accounts_actions.create_staff(
@@ -155,7 +145,7 @@ def staff_list(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
                     roles=[Role(r) for r in form.cleaned_data["roles"]],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 return render(
                     request, "web/staff_created.html", {"staff": created.staff, "password": created.generated_password}
@@ -166,14 +156,14 @@ def staff_list(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     )
 
 
-@staff_page("municipal:staff:read")
+@staff_page(PlatformPermission.STAFF_READ)
 @require_http_methods(["GET", "POST"])
 def staff_detail(request: HttpRequest, ctx: TenantContext, staff_id: int) -> HttpResponse:
     staff = accounts_access.get_staff_for_management(ctx, staff_id)  # 404 for other municipalities
     form = StaffRolesForm(initial={"roles": sorted(r.value for r in staff.roles)})
     new_password = None
     if request.method == "POST":
-        ctx.require("municipal:staff:manage")
+        ctx.require(PlatformPermission.STAFF_MANAGE)
         op = request.POST.get("op", "")
         try:
             if op == "roles":
@@ -195,7 +185,7 @@ def staff_detail(request: HttpRequest, ctx: TenantContext, staff_id: int) -> Htt
             else:
                 raise Http404
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         staff = accounts_access.get_staff_for_management(ctx, staff_id)
     return render(
         request,
@@ -205,7 +195,7 @@ def staff_detail(request: HttpRequest, ctx: TenantContext, staff_id: int) -> Htt
     )
 
 
-@staff_page("staff:dashboard:view")
+@staff_page(PlatformPermission.DASHBOARD_VIEW)
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     form = ApiTokenForm(None if request.POST.get("op") == "revoke" else (request.POST or None))
@@ -225,7 +215,7 @@ def tokens(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
                     ctx, ctx.actor_id or 0, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 form = ApiTokenForm()
     return render(
@@ -241,7 +231,7 @@ def tokens(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     )
 
 
-@staff_page("audit:log:read")
+@staff_page(PlatformPermission.AUDIT_READ)
 def audit_log(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     page = None
@@ -269,19 +259,19 @@ def audit_log(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     )
 
 
-@staff_page("platform:municipality:read")
+@staff_page(PlatformPermission.PLATFORM_MUNICIPALITY_READ)
 @require_http_methods(["GET", "POST"])
 def operator_municipalities(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     form = MunicipalityCreateForm(request.POST or None)
     if request.method == "POST":
-        ctx.require("platform:municipality:manage")
+        ctx.require(PlatformPermission.PLATFORM_MUNICIPALITY_MANAGE)
         if form.is_valid():
             data = dict(form.cleaned_data)
             data["prefecture_code"] = data["lg_code"][:2]
             try:
                 created = municipality_actions.create_municipality(ctx, **data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, f"{created.name}（{created.lg_code}）を登録しました。")
                 return redirect("web:operator_municipality", lg_code=created.lg_code)
@@ -300,7 +290,7 @@ def operator_municipalities(request: HttpRequest, ctx: TenantContext) -> HttpRes
     )
 
 
-@staff_page("platform:municipality:read")
+@staff_page(PlatformPermission.PLATFORM_MUNICIPALITY_READ)
 @require_http_methods(["GET", "POST"])
 def operator_municipality(request: HttpRequest, ctx: TenantContext, lg_code: str) -> HttpResponse:
     municipality = municipality_queries.get_municipality(lg_code)
@@ -310,12 +300,12 @@ def operator_municipality(request: HttpRequest, ctx: TenantContext, lg_code: str
         request.POST or None, initial={"kyuchi": municipality.kyuchi, "on_platform": municipality.on_platform}
     )
     if request.method == "POST":
-        ctx.require("platform:municipality:manage")
+        ctx.require(PlatformPermission.PLATFORM_MUNICIPALITY_MANAGE)
         if form.is_valid():
             try:
                 municipality_actions.update_municipality(ctx, lg_code, **form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, "団体情報を更新しました。")
                 return redirect("web:operator_municipality", lg_code=lg_code)
@@ -327,7 +317,7 @@ def operator_municipality(request: HttpRequest, ctx: TenantContext, lg_code: str
     )
 
 
-@staff_page("platform:health:read")
+@staff_page(PlatformPermission.PLATFORM_HEALTH_READ)
 def operator_health(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     on, off = municipality_queries.count_on_platform()
     return render(

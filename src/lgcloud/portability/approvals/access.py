@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, bound
 from lgcloud.portability.models import ExportRequest
 
-REQUEST = "portability:export:request"
-APPROVE = "portability:export:approve"
+REQUEST = PlatformPermission.EXPORT_REQUEST
+APPROVE = PlatformPermission.EXPORT_APPROVE
 
 
 def may_see(ctx: TenantContext) -> bool:

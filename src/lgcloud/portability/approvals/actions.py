@@ -37,12 +37,13 @@ from lgcloud.portability.actions import ExportError, export_bundle
 from lgcloud.portability.bundle import MANIFEST, sha256_of
 from lgcloud.portability.models import ExportRequest
 from lgcloud.registry import dump
+from lgcloud.registry.permissions import RegistryPermission
 
 from .access import APPROVE, REQUEST
 
 logger = logging.getLogger(__name__)
 
-EXPORT = "registry:resident:export"
+EXPORT = RegistryPermission.RESIDENT_EXPORT
 # Not approved within this time, a request lapses (申請から7日): an old, forgotten request
 # must not become a live licence to copy the whole register.
 EXPIRY = timedelta(days=7)
@@ -271,7 +272,7 @@ def run_export(ctx: TenantContext, request_id: int) -> ExportRequest:
     raises :class:`lgcloud.core.jobs.JobBusy` while another process runs it. A failure is
     recorded on the request (失敗, a Japanese message without personal data) and audited.
     """
-    if not (ctx.has(APPROVE) or ctx.has("system")):
+    if not (ctx.has(APPROVE) or ctx.is_system):
         ctx.require(APPROVE)
     with bound(ctx):
         req = _locked(ctx, request_id)

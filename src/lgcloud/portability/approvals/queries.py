@@ -12,6 +12,7 @@ from lgcloud.core import jobs
 from lgcloud.core.models import Job
 from lgcloud.core.tenancy import TenantContext, bound
 from lgcloud.portability.models import ExportRequest
+from lgcloud.registry.permissions import RegistryPermission
 
 from .access import APPROVE, REQUEST, require_see
 
@@ -41,7 +42,7 @@ def allowed_steps(ctx: TenantContext, req: ExportRequest, *, now: datetime | Non
     other = req.requester_id != ctx.actor_id
     decide = pending and other and ctx.has(APPROVE)
     return Allowed(
-        approve=decide and ctx.has("registry:resident:export"),
+        approve=decide and ctx.has(RegistryPermission.RESIDENT_EXPORT),
         reject=decide,
         cancel=pending and not other and ctx.has(REQUEST),
     )

@@ -1,0 +1,46 @@
+"""The manifest of lgcloud's 給付 app: 児童手当 (業務 012) and benefit programmes defined as data."""
+
+from __future__ import annotations
+
+from lgcloud import __version__
+from lgcloud.contract import Consumer, DataRead, Manifest, MenuItem, Role
+
+from .permissions import BenefitsPermission as P
+
+MANIFEST = Manifest(
+    id="lgcloud-benefits",
+    gyomu="012",
+    name="lgcloud 給付（児童手当・臨時給付）",
+    vendor="lgcloud",
+    version=__version__,
+    django_app="lgcloud.benefits",
+    description="児童手当（住民記録のイベントで申請勧奨・消滅）と、データで定義する臨時給付・全銀ファイル。",
+    permissions=P,
+    grants={Role.WELFARE_CLERK: frozenset({P.CASE_READ, P.CASE_WRITE})},
+    urls="lgcloud.benefits.urls",
+    menu=(
+        MenuItem("給付", "benefits:programmes", P.CASE_READ, "臨時給付の対象者抽出・申請・振込ファイル"),
+        MenuItem("児童手当", "benefits:cases", P.CASE_READ, "児童手当の認定請求・認定・支払"),
+    ),
+    consumers=(
+        Consumer(
+            "benefits.child_allowance",
+            ("registry.person.born", "registry.person.moved_in", "registry.person.died", "registry.person.moved_out"),
+            "lgcloud.benefits.consumers:on_registry_event",
+        ),
+    ),
+    reads=(
+        DataRead(
+            gyomu="001",
+            purpose="benefits.child_allowance",
+            items=("full_name", "birth_date", "address", "household_number", "relationship", "status"),
+            legal_basis="児童手当法 第7条（認定）・第8条（支給期間）",
+        ),
+    ),
+    parameters=("lgcloud.benefits.parameters:PARAMETERS",),
+    job_kinds={
+        "benefits.eligibility": "給付の対象者抽出",
+        "benefits.payment_batch": "給付の振込データ作成",
+        "benefits.child_allowance.payment": "児童手当の支払",
+    },
+)

@@ -1,0 +1,66 @@
+"""The manifest of lgcloud's 住民記録 (住民基本台帳, 業務 001): what the platform knows of this app."""
+
+from __future__ import annotations
+
+from lgcloud import __version__
+from lgcloud.contract import Manifest, MenuItem, Role
+
+from .permissions import RegistryPermission as P
+
+MANIFEST = Manifest(
+    id="lgcloud-registry",
+    gyomu="001",
+    name="lgcloud 住民記録",
+    vendor="lgcloud",
+    version=__version__,
+    django_app="lgcloud.registry",
+    layout_version="1.0.0",
+    description="住民記録（異動・履歴・支援措置・住民票の写し・コンビニ交付）。lgcloud 標準の実装。",
+    permissions=P,
+    grants={
+        Role.COUNTER: frozenset({P.RESIDENT_READ, P.CERTIFICATE_ISSUE}),
+        Role.REGISTRY_CLERK: frozenset(
+            {
+                P.RESIDENT_READ,
+                P.RESIDENT_WRITE,
+                P.CERTIFICATE_ISSUE,
+                P.INDIVIDUAL_NUMBER_READ,
+                P.PROTECTION_MANAGE,
+                P.TRANSFER_CONFIRM,
+            }
+        ),
+        # Tax and welfare read the registry for their own 業務 (the data map says which items).
+        Role.TAX_CLERK: frozenset({P.RESIDENT_READ}),
+        Role.WELFARE_CLERK: frozenset({P.RESIDENT_READ}),
+        Role.MUNICIPAL_ADMIN: frozenset({P.RESIDENT_EXPORT}),
+        # A machine: it may only issue to a resident who has just proved who they are (card + PIN).
+        Role.KIOSK: frozenset({P.CERTIFICATE_SELF_SERVICE}),
+    },
+    # A signed-in resident reads their own record (prefill, access history), never another's.
+    resident_grants=frozenset({P.RESIDENT_READ}),
+    urls="lgcloud.registry.urls",
+    # The QR code on every certificate points here (<PUBLIC_URL>/verify/<code>/): never move it.
+    public_urls="lgcloud.registry.public_urls",
+    api="lgcloud.registry.api:router",
+    menu=(
+        MenuItem(
+            "住民記録", "registry:search", P.RESIDENT_READ, "住民の検索、住民票の表示、転入・転居などの異動の処理"
+        ),
+    ),
+    events=(
+        "registry.person.moved_in",
+        "registry.person.entered_ex_officio",
+        "registry.person.born",
+        "registry.person.died",
+        "registry.person.moving_out",
+        "registry.person.moved_out",
+        "registry.person.address_changed",
+        "registry.person.household_changed",
+        "registry.person.name_changed",
+        "registry.person.corrected",
+        "registry.person.removed_ex_officio",
+        "registry.person.restored_ex_officio",
+        "registry.household.changed",
+        "registry.changes.bulk_loaded",
+    ),
+)
