@@ -66,3 +66,16 @@ def login_as(client: Client) -> Callable[[Staff], Client]:
         return signed_in(Client(), staff)
 
     return login
+
+
+def seal_audit() -> int:
+    """Run the audit sealer until nothing waits (what ``lgcloud audit_seal`` does about once a second).
+
+    Records get their ``seq`` and their chain a signed tree head only then; a test that reads
+    either right after appending calls this first. Returns how many records it sealed.
+    """
+    from lgcloud.audit.sealer import seal_pending
+
+    done = seal_pending()
+    assert not done.refused, done.refused
+    return done.total

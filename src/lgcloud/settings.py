@@ -276,6 +276,15 @@ WHITENOISE_SKIP_COMPRESS_EXTENSIONS = ["map", "jpg", "jpeg", "png", "gif", "webp
 # QR on certificates points there (https://…/verify/<code>/).
 PUBLIC_URL = os.environ.get("LGCLOUD_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# 監査ログの封印 (audit.sealer): the Ed25519 key that signs each chain's tree heads (base64 of a
+# 32-byte seed; production sets it for the sealer only, development generates one into VAR_DIR),
+# the name the log signs as (default: the public host + "/audit"), and the sealer lag (seconds)
+# above which the operator's health page raises an alert.
+AUDIT_SIGNING_KEY = os.environ.get("LGCLOUD_AUDIT_SIGNING_KEY", "")
+AUDIT_LOG_NAME = os.environ.get("LGCLOUD_AUDIT_LOG_NAME", "")
+AUDIT_VERIFIER_KEYS = [k.strip() for k in os.environ.get("LGCLOUD_AUDIT_VERIFIER_KEYS", "").split(",") if k.strip()]
+AUDIT_SEAL_LAG_ALERT = float(os.environ.get("LGCLOUD_AUDIT_SEAL_LAG_ALERT", "5"))
+
 # API tokens for staff scripts and RPA.
 API_TOKEN_DEFAULT_DAYS = int(os.environ.get("LGCLOUD_API_TOKEN_DAYS", "90"))
 # Optional bearer token protecting /metrics (Prometheus scrape config sets it).

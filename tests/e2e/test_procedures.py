@@ -27,6 +27,7 @@ NOT_HTML = {
     "procedures:paper_form": "PDF (checked for %PDF below)",
     "procedures:counter_paper": "PDF (checked for %PDF below)",
     "procedures:attachment": "file download",
+    "procedures:access_log_proof": "JSON download (tests/procedures/test_access_log_page.py)",
     "dev_idp:discovery": "JSON",
     "dev_idp:jwks": "JSON",
     "dev_idp:token": "JSON, called server to server",
@@ -186,6 +187,11 @@ def test_resident_files_a_move_and_the_clerk_approves_it(
     check("submission status: approved")
     site.goto(f"/portal/{CHIYODA}/")
     check("portal (signed in, with submissions)")
+    with page.expect_navigation():
+        page.locator(f'a[href="/portal/{CHIYODA}/access-log/"]').click()  # its text may carry ふりがな
+    expect(page.get_by_role("heading", level=1)).to_contain_text("見")
+    expect(page.get_by_role("cell", name="住民記録担当").first).to_be_visible()  # the clerk, by role only
+    check("access log (who read my data)")
     site.submit("ログアウト")
     check("portal: signed out")
     site.goto("/portal/callback/?state=x&code=y")

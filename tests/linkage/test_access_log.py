@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -63,3 +65,50 @@ def test_system_commands_appear_as_the_platform(tokyo: list[str]) -> None:
     registry_queries.get_record(TenantContext.system(CHIYODA, purpose="batch"), head)
     entries = access_history(clerk_of(CHIYODA), head)
     assert ("platform", "lgcloud（システムによる処理）") in [(e.kind, e.who) for e in entries]
+
+
+def test_each_sealed_entry_has_an_inclusion_proof_that_verifies_offline(tokyo: list[str]) -> None:
+    """「だれが私の情報を見たか」: every sealed entry links to a proof; a fresh one says 封印待ち."""
+    from lgcloud.audit import proofcheck
+    from tests.conftest import seal_audit
+
+    head = move_in_family(clerk_of(CHIYODA, name="住記 太郎")).atena_numbers[0]
+    registry_queries.get_record(clerk_of(CHIYODA, name="住記 太郎"), head)
+    portal = system(["self.access_log"], name="住民ポータル")
+    fresh = portal.get(f"{BASE}/persons/{head}/access-log").json()
+    assert fresh and all(e["seal_status"] == "封印待ち" and e["proof_url"] is None for e in fresh)
+    waiting = portal.get(f"{BASE}/persons/{head}/access-log/{fresh[0]['id']}/proof")
+    assert waiting.status_code == 409 and waiting.json()["code"] == "not_sealed"
+
+    seal_audit()
+    entries = portal.get(f"{BASE}/persons/{head}/access-log").json()
+    sealed = [e for e in entries if e["sealed"]]
+    assert sealed == entries and all(e["seal_status"] == "封印済み" for e in entries)
+    assert entries[0]["action"] == "linkage.access_log.read"  # the first listing, sealed since
+    viewed = next(e for e in sealed if e["action"] == "registry.person.viewed")
+    assert viewed["proof_url"] == f"{BASE}/persons/{head}/access-log/{viewed['id']}/proof"
+    bundle = portal.get(viewed["proof_url"]).json()
+    assert bundle["entry"]["seq"] == viewed["seq"] and bundle["entry"]["subject_id"] == head
+    assert bundle["entry"]["action"] == "registry.person.viewed" and bundle["entry"]["actor_role"] == "registry_clerk"
+    assert "住記" not in json.dumps(bundle, ensure_ascii=False)  # staff stay anonymous in the proof too
+    assert proofcheck.check(bundle).ok
+    # Issuing it is audited, and shows up in the list.
+    again = portal.get(f"{BASE}/persons/{head}/access-log").json()
+    assert again[0]["action"] == "linkage.access_log.proof_issued" and again[0]["seal_status"] == "封印待ち"
+
+
+def test_a_proof_is_only_for_the_persons_own_entries(tokyo: list[str]) -> None:
+    from tests.conftest import seal_audit
+
+    head, wife = move_in_family(clerk_of(CHIYODA)).atena_numbers
+    registry_queries.get_record(clerk_of(CHIYODA), wife)
+    seal_audit()
+    portal = system(["self.access_log"], name="住民ポータル")
+    wifes = portal.get(f"{BASE}/persons/{wife}/access-log").json()
+    entry_id = next(e["id"] for e in wifes if e["action"] == "registry.person.viewed")
+    assert portal.get(f"{BASE}/persons/{wife}/access-log/{entry_id}/proof").status_code == 200
+    assert portal.get(f"{BASE}/persons/{head}/access-log/{entry_id}/proof").status_code == 404
+    other = system(["self.access_log"], name="other", lg_code=SHINJUKU)
+    assert other.get(f"{BASE}/persons/{wife}/access-log/{entry_id}/proof").status_code == 404
+    refused = system(["tax.resident_tax"], name="tax").get(f"{BASE}/persons/{wife}/access-log/{entry_id}/proof")
+    assert refused.status_code == 403

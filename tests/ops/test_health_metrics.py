@@ -55,3 +55,49 @@ def test_every_response_carries_a_request_id(client: Client) -> None:
     assert response["X-Request-ID"] == "lb-7f3a9c21"
     generated = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
     assert len(generated["X-Request-ID"]) == 32
+
+
+def _old_unsealed_record(seconds: int) -> None:
+    """An audit record written ``seconds`` ago that the sealer has not reached (it is not running here)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from lgcloud.audit.actions import record
+    from lgcloud.audit.models import AuditRecord
+    from lgcloud.core.tenancy import TenantContext, bound
+
+    ctx = TenantContext.system("131016", purpose="test")
+    with bound(ctx):
+        entry = record(ctx, "registry.person.viewed", subject_type="person", subject_id="0000000001")
+    AuditRecord.objects.filter(pk=entry.pk).update(occurred_at=timezone.now() - timedelta(seconds=seconds))
+
+
+def _lag(text: str) -> float:
+    line = next(x for x in text.splitlines() if x.startswith("lgcloud_audit_seal_lag_seconds "))
+    return float(line.split()[1])
+
+
+def test_metrics_show_the_audit_sealer_lag(client: Client, tokyo: list[str]) -> None:
+    from tests.conftest import seal_audit
+
+    seal_audit()
+    assert _lag(client.get("/metrics").content.decode()) == 0.0
+    _old_unsealed_record(40)
+    assert 40.0 <= _lag(client.get("/metrics").content.decode()) < 60.0
+    seal_audit()
+    assert _lag(client.get("/metrics").content.decode()) == 0.0
+
+
+def test_the_operator_health_page_alerts_when_the_sealer_falls_behind(make_staff, settings) -> None:  # type: ignore[no-untyped-def]
+    from lgcloud.core.permissions import Role
+    from tests.conftest import seal_audit, signed_in
+
+    operator = signed_in(Client(), make_staff(None, "unyo", Role.OPERATOR))
+    seal_audit()
+    page = operator.get("/operator/health/").content.decode()
+    assert "監査ログの封印" in page and "正常（最も古い封印待ちの記録" in page
+    _old_unsealed_record(40)
+    settings.AUDIT_SEAL_LAG_ALERT = 30.0
+    page = operator.get("/operator/health/").content.decode()
+    assert "<strong>警告</strong>：封印が" in page and "基準 30 秒" in page and "lgcloud audit_seal" in page

@@ -80,7 +80,7 @@ def office(make_staff: Callable[..., Staff], settings: Any, tmp_path: Path) -> O
 
 
 def audit_actions(subject: int) -> list[tuple[str, str]]:
-    rows = AuditRecord.objects.filter(subject_type="export_request", subject_id=str(subject)).order_by("seq")
+    rows = AuditRecord.objects.filter(subject_type="export_request", subject_id=str(subject)).order_by("id")
     return [(r.action, r.actor_name) for r in rows]
 
 

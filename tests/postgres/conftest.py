@@ -359,7 +359,31 @@ def seed(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Seed:
             roles=[Role.OPERATOR],
             password=PASSWORD,
         ).staff
+        # The sealer, as the app role: every chain gets its seals and a signed tree head.
+        from lgcloud.audit.sealer import seal_pending
+
+        sealed = seal_pending()
+        assert sealed.total and not sealed.refused, sealed
     return Seed(a=a, b=b, operator_id=int(operator.pk))
+
+
+def committed_municipality(lg_code: str) -> TenantContext:
+    """A municipality of the shipped list put on the platform (committed, once), for tests whose rows stay.
+
+    Tests that commit append-only rows use a municipality of their own, so that nothing they leave
+    behind touches another test's counts.
+    """
+    from lgcloud.municipalities.queries import get_municipality
+
+    if get_municipality(lg_code) is None:
+        row = next(r for r in shipped_rows() if r["lg_code"] == lg_code)
+        fields = {
+            k: row[k] for k in ("lg_code", "name", "name_kana", "prefecture_code", "prefecture", "county", "kind")
+        }
+        create_municipality(
+            TenantContext.system(None, purpose="test"), **fields, kyuchi=row["kyuchi"], on_platform=True
+        )
+    return TenantContext.system(lg_code, purpose="test")
 
 
 @pytest.fixture

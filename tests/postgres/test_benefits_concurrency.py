@@ -18,26 +18,16 @@ from django.db import connection
 
 from lgcloud.benefits import actions, queries
 from lgcloud.core.tenancy import TenantContext
-from lgcloud.municipalities.actions import create_municipality, shipped_rows
-from lgcloud.municipalities.queries import get_municipality
 from lgcloud.registry import actions as registry
 
-from .conftest import Seed
+from .conftest import Seed, committed_municipality
 
 BUNKYO = "131059"
 PROGRAMME = Path(actions.__file__).parent / "programmes" / "tokubetsu-teigaku-2020.yaml"
 
 
 def _municipality() -> TenantContext:
-    if get_municipality(BUNKYO) is None:
-        row = next(r for r in shipped_rows() if r["lg_code"] == BUNKYO)
-        fields = {
-            k: row[k] for k in ("lg_code", "name", "name_kana", "prefecture_code", "prefecture", "county", "kind")
-        }
-        create_municipality(
-            TenantContext.system(None, purpose="test"), **fields, kyuchi=row["kyuchi"], on_platform=True
-        )
-    return TenantContext.system(BUNKYO, purpose="test")
+    return committed_municipality(BUNKYO)
 
 
 def _race(calls: list[Callable[[], object]]) -> list[object]:

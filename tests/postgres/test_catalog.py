@@ -18,7 +18,8 @@ KNOWN_TENANT_TABLES = {
     "accounts_staffrole",
     "accounts_apitoken",
     "audit_auditrecord",
-    "audit_auditchainhead",
+    "audit_auditseal",
+    "audit_audittreehead",
 }
 # Every other table in the schema, with the reason it holds no municipality's rows.
 # A new table must either be a tenant table (TenantModel + EnableTenantRLS) or be

@@ -15,13 +15,11 @@ from lgcloud.accounts.actions import create_staff
 from lgcloud.accounts.models import Staff
 from lgcloud.core.permissions import Role
 from lgcloud.core.tenancy import TenantContext, bound
-from lgcloud.municipalities.actions import create_municipality, shipped_rows
-from lgcloud.municipalities.queries import get_municipality
 from lgcloud.portability.approvals import actions, queries
 from lgcloud.portability.models import ExportRequest
 from lgcloud.registry import actions as registry
 
-from .conftest import CHIYODA, PASSWORD, SHINJUKU, RawConnection, Seed, as_tenant, sign_in
+from .conftest import CHIYODA, PASSWORD, SHINJUKU, RawConnection, Seed, as_tenant, committed_municipality, sign_in
 
 API = "/api/v1/municipalities/{}/exports"
 HACHIOJI = "132012"  # a municipality of its own: what the export commits touches no other test's counts
@@ -67,14 +65,7 @@ def test_requests_stay_in_their_municipality(
 
 
 def _hachioji() -> None:
-    if get_municipality(HACHIOJI) is None:
-        row = next(r for r in shipped_rows() if r["lg_code"] == HACHIOJI)
-        fields = {
-            k: row[k] for k in ("lg_code", "name", "name_kana", "prefecture_code", "prefecture", "county", "kind")
-        }
-        create_municipality(
-            TenantContext.system(None, purpose="test"), **fields, kyuchi=row["kyuchi"], on_platform=True
-        )
+    committed_municipality(HACHIOJI)
 
 
 def test_an_approved_export_runs_as_the_approver_through_the_app_role(
@@ -117,7 +108,7 @@ def test_an_approved_export_runs_as_the_approver_through_the_app_role(
         # The audit trail, as the database holds it: the export by the approver.
         actions_seen = superuser_db.execute(
             "SELECT action, actor_id FROM audit_auditrecord WHERE municipality_id = %s AND"
-            " (subject_id = %s OR subject_id = %s) ORDER BY seq",
+            " (subject_id = %s OR subject_id = %s) ORDER BY id",
             [HACHIOJI, str(req.pk), folder.name],
         ).fetchall()
         assert actions_seen == [

@@ -12,25 +12,15 @@ from django.test import Client
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.linkage import queries
 from lgcloud.linkage.actions import create_api_client
-from lgcloud.municipalities.actions import create_municipality, shipped_rows
-from lgcloud.municipalities.queries import get_municipality
 from lgcloud.registry import actions as registry
 
-from .conftest import CHIYODA, SHINJUKU, Seed
+from .conftest import CHIYODA, SHINJUKU, Seed, committed_municipality
 
 HACHIOJI = "132012"  # a third municipality of its own, so the committed rows touch no other test's counts
 
 
 def _third_municipality() -> TenantContext:
-    if get_municipality(HACHIOJI) is None:
-        row = next(r for r in shipped_rows() if r["lg_code"] == HACHIOJI)
-        fields = {
-            k: row[k] for k in ("lg_code", "name", "name_kana", "prefecture_code", "prefecture", "county", "kind")
-        }
-        create_municipality(
-            TenantContext.system(None, purpose="test"), **fields, kyuchi=row["kyuchi"], on_platform=True
-        )
-    return TenantContext.system(HACHIOJI, purpose="test")
+    return committed_municipality(HACHIOJI)
 
 
 def test_readers_never_see_a_gap_while_writers_commit_concurrently(seed: Seed, autocommit_db: None) -> None:

@@ -13,14 +13,17 @@ from psycopg import sql
 
 from lgcloud.audit.models import AuditRecord
 from lgcloud.core.postgres import APPEND_ONLY_TABLES
-from lgcloud.core.tenancy import IDENTITY_SETTING, PLATFORM_SETTING, TENANT_SETTING
+from lgcloud.core.tenancy import AUDIT_SEALER_SETTING, IDENTITY_SETTING, PLATFORM_SETTING, TENANT_SETTING
 
 from .catalog import TENANT_COLUMN, rows_by_municipality, tenant_tables, total_rows
 from .conftest import CHIYODA, SHINJUKU, RawConnection, as_tenant
 
 A, B = CHIYODA, SHINJUKU
 IDENTITY_TABLES = {"accounts_staff", "accounts_staffrole", "accounts_apitoken", "linkage_apiclient"}
-AUDIT_TABLES = {"audit_auditrecord", "audit_auditchainhead"}
+AUDIT_TABLES = {"audit_auditrecord", "audit_auditseal", "audit_audittreehead"}
+# The app directory (which implementation of which 業務 a municipality uses): the platform reads every
+# municipality's choices to route requests and decide requests. It holds no personal data.
+DIRECTORY_TABLES = {"municipalities_appchoice"}
 RLS_VIOLATION = "new row violates row-level security policy"
 
 RowCounts = dict[str | None, int]  # municipality (None: the platform) -> rows
@@ -80,27 +83,40 @@ def _platform_rows_only(counts: RowCounts) -> RowCounts:
 def test_the_platform_flag_opens_the_operators_own_rows_only(
     app_db: RawConnection, truth: dict[str, RowCounts]
 ) -> None:
-    """The operator's context sees operator accounts and the platform chain, no municipality's rows."""
+    """The operator's context sees operator accounts, the platform chain and the app directory, nothing else."""
     wrong: dict[str, RowCounts] = {}
     with app_db.transaction(force_rollback=True):
         app_db.execute("SELECT set_config(%s, 'on', true)", [PLATFORM_SETTING])
         for table, counts in truth.items():
             # Residents' data and everything added later: never visible by the platform flag.
             operator_visible = table in IDENTITY_TABLES or table in AUDIT_TABLES
-            expected = _platform_rows_only(counts) if operator_visible else {}
+            if table in DIRECTORY_TABLES:
+                expected = counts
+            else:
+                expected = _platform_rows_only(counts) if operator_visible else {}
             seen = rows_by_municipality(app_db, table)
             if seen != expected:
                 wrong[table] = seen
     assert wrong == {}
 
 
-def test_the_identity_flag_opens_identity_tables_only(app_db: RawConnection, truth: dict[str, RowCounts]) -> None:
-    """Sign-in needs staff rows before the tenant is known; nothing else may open to it."""
+@pytest.mark.parametrize(
+    ("setting", "tables"),
+    [
+        # Sign-in needs staff rows before the tenant is known; nothing else may open to it.
+        (IDENTITY_SETTING, IDENTITY_TABLES),
+        # The audit sealer reads and seals every chain in one pass; nothing but the audit tables opens to it.
+        (AUDIT_SEALER_SETTING, AUDIT_TABLES),
+    ],
+)
+def test_a_cross_tenant_flag_opens_its_own_tables_only(
+    app_db: RawConnection, truth: dict[str, RowCounts], setting: str, tables: set[str]
+) -> None:
     wrong: dict[str, RowCounts] = {}
     with app_db.transaction(force_rollback=True):
-        app_db.execute("SELECT set_config(%s, 'on', true)", [IDENTITY_SETTING])
+        app_db.execute("SELECT set_config(%s, 'on', true)", [setting])
         for table, counts in truth.items():
-            expected = counts if table in IDENTITY_TABLES else {}
+            expected = counts if table in tables else {}
             seen = rows_by_municipality(app_db, table)
             if seen != expected:
                 wrong[table] = seen

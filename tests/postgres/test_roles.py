@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from django.conf import settings
 
-from lgcloud.audit.models import AuditChainHead, AuditRecord
+from lgcloud.audit.models import AuditRecord, AuditSeal, AuditTreeHead
 from lgcloud.core.postgres import APPEND_ONLY_TABLES, POLICY_NAME
 
 from .conftest import RawConnection
@@ -64,17 +64,17 @@ def _privileges(conn: RawConnection, table: str) -> dict[str, bool]:
     return dict(zip(kinds, row, strict=True))
 
 
-def test_the_audit_log_is_append_only_for_the_app_role(app_db: RawConnection) -> None:
-    assert AuditRecord._meta.db_table in APPEND_ONLY_TABLES
-    assert _privileges(app_db, AuditRecord._meta.db_table) == {
+@pytest.mark.parametrize("model", [AuditRecord, AuditSeal, AuditTreeHead])
+def test_the_audit_log_and_its_seals_are_append_only_for_the_app_role(app_db: RawConnection, model: type) -> None:
+    """Records, seals and signed tree heads are only ever inserted: by requests and by the sealer."""
+    assert model._meta.db_table in APPEND_ONLY_TABLES
+    assert _privileges(app_db, model._meta.db_table) == {
         "SELECT": True,
         "INSERT": True,
         "UPDATE": False,
         "DELETE": False,
         "TRUNCATE": False,
     }
-    # The chain head is moved forward by every append, so it stays writable (RLS still applies).
-    assert _privileges(app_db, AuditChainHead._meta.db_table)["UPDATE"]
 
 
 def test_the_app_role_reads_but_never_writes_the_migration_history(app_db: RawConnection) -> None:

@@ -238,7 +238,7 @@ def test_one_audit_record_per_batch_naming_its_changes(clerk: TenantContext) -> 
     town = generate_town("131016", 120, seed=9, as_of=AS_OF)
     stats = load_households(clerk, town, batch_size=50, today=TODAY)
     records = list(
-        AuditRecord.objects.filter(municipality_id=clerk.lg_code, action="registry.bulk_load").order_by("seq")
+        AuditRecord.objects.filter(municipality_id=clerk.lg_code, action="registry.bulk_load").order_by("id")
     )
     assert len(records) == stats.batches >= 3
     covered = []

@@ -63,7 +63,7 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
 
 
 def refusals() -> list[AuditRecord]:
-    return list(AuditRecord.objects.filter(action="registry.certificate.refused").order_by("seq"))
+    return list(AuditRecord.objects.filter(action="registry.certificate.refused").order_by("id"))
 
 
 @pytest.fixture

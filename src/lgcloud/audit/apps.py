@@ -9,6 +9,7 @@ class AuditConfig(AppConfig):
     def ready(self) -> None:
         from lgcloud.core.postgres import APPEND_ONLY_TABLES
 
-        from .models import AuditRecord
+        from .models import AuditRecord, AuditSeal, AuditTreeHead
 
-        APPEND_ONLY_TABLES.add(AuditRecord._meta.db_table)
+        for model in (AuditRecord, AuditSeal, AuditTreeHead):
+            APPEND_ONLY_TABLES.add(model._meta.db_table)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from django.db.models import F
 
 from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, bound
@@ -27,14 +30,18 @@ class AuditFilter:
 
 @dataclass(frozen=True)
 class AuditPage:
-    records: list[AuditRecord]
+    records: Sequence[AuditRecord]
     page: int
     has_next: bool
     total: int
 
 
 def search_audit_log(ctx: TenantContext, flt: AuditFilter, page: int = 1) -> AuditPage:
-    """One page of ``ctx``'s chain, newest first. The search itself is audited."""
+    """One page of ``ctx``'s chain, newest first. The search itself is audited.
+
+    Each record carries ``seq``, its place in the chain, once the sealer has given it one
+    (None before: 封印待ち).
+    """
     ctx.require(PlatformPermission.AUDIT_READ)
     page = max(page, 1)
     with bound(ctx):
@@ -51,7 +58,7 @@ def search_audit_log(ctx: TenantContext, flt: AuditFilter, page: int = 1) -> Aud
             qs = qs.filter(subject_id=flt.subject_id)
         total = qs.count()
         offset = (page - 1) * PAGE_SIZE
-        rows = list(qs.order_by("-seq")[offset : offset + PAGE_SIZE + 1])
+        rows = list(qs.annotate(seq=F("seals__seq")).order_by("-id")[offset : offset + PAGE_SIZE + 1])
         record(
             ctx,
             "audit.log.searched",

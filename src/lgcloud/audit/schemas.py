@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class AuditRecordOut(Schema):
-    seq: int
+    id: int
+    seq: int | None = Field(..., description="チェーンの中の番号。封印されるまで（約1秒）は null（封印待ち）")
     occurred_at: datetime
     actor_id: int | None
     actor_name: str
@@ -17,8 +18,6 @@ class AuditRecordOut(Schema):
     subject_id: str
     fields: list[str]
     request_id: str
-    prev_hash: str
-    hash: str
 
 
 class AuditPageOut(Schema):

@@ -19,13 +19,14 @@ from django.db.migrations.state import ProjectState
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
-from lgcloud.core.tenancy import IDENTITY_SETTING, PLATFORM_SETTING, TENANT_SETTING
+from lgcloud.core.tenancy import AUDIT_SEALER_SETTING, IDENTITY_SETTING, PLATFORM_SETTING, TENANT_SETTING
 
 logger = logging.getLogger(__name__)
 
 _TENANT = f"municipality_id = current_setting('{TENANT_SETTING}', true)"
 _PLATFORM = f"current_setting('{PLATFORM_SETTING}', true) = 'on'"
 _IDENTITY = f"current_setting('{IDENTITY_SETTING}', true) = 'on'"
+_AUDIT_SEALER = f"current_setting('{AUDIT_SEALER_SETTING}', true) = 'on'"
 
 POLICIES: dict[str, str] = {
     # Residents' data and everything else a municipality owns.
@@ -33,8 +34,13 @@ POLICIES: dict[str, str] = {
     # Staff identities: also readable while signing in, before the tenant is known;
     # the operator's context reaches operator accounts (no municipality) only.
     "identity": f"({_TENANT}) OR ({_IDENTITY}) OR (municipality_id IS NULL AND {_PLATFORM})",
-    # Audit chains: a municipality's own, or the platform's chain (no municipality).
-    "audit": f"({_TENANT}) OR (municipality_id IS NULL AND {_PLATFORM})",
+    # Audit chains: a municipality's own, or the platform's chain (no municipality); the
+    # sealer reads and seals every chain of the cluster in one pass.
+    "audit": f"({_TENANT}) OR (municipality_id IS NULL AND {_PLATFORM}) OR ({_AUDIT_SEALER})",
+    # The app directory: a municipality's own choices, and every municipality's for the platform
+    # (the operator decides requests; routing reads a municipality's choices before any tenant block).
+    # No personal data: which implementation of which 業務, from when, requested and decided by whom.
+    "directory": f"({_TENANT}) OR ({_PLATFORM})",
 }
 
 POLICY_NAME = "lgcloud_tenant_isolation"

@@ -23,6 +23,7 @@ from lgcloud.core.permissions import Permission, PlatformPermission, Role, check
 TENANT_SETTING = "lgcloud.lg_code"
 PLATFORM_SETTING = "lgcloud.platform"
 IDENTITY_SETTING = "lgcloud.identity"
+AUDIT_SEALER_SETTING = "lgcloud.audit_sealer"
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class _DbSettings:
     lg_code: str = ""
     platform: bool = False  # the operator's own rows: the platform audit chain, operator accounts
     identity: bool = False  # sign-in look-ups across municipalities (accounts tables only)
+    audit_sealer: bool = False  # the audit sealer, across every chain (audit tables only)
 
 
 def _set_db(settings: _DbSettings, conn: BaseDatabaseWrapper = connection) -> None:
@@ -110,7 +112,8 @@ def _set_db(settings: _DbSettings, conn: BaseDatabaseWrapper = connection) -> No
         # set_config(..., true) is SET LOCAL: it ends with the transaction, so a
         # pooled connection never carries one request's tenant into the next.
         cursor.execute(
-            "SELECT set_config(%s, %s, true), set_config(%s, %s, true), set_config(%s, %s, true)",
+            "SELECT set_config(%s, %s, true), set_config(%s, %s, true), set_config(%s, %s, true),"
+            " set_config(%s, %s, true)",
             [
                 TENANT_SETTING,
                 settings.lg_code,
@@ -118,6 +121,8 @@ def _set_db(settings: _DbSettings, conn: BaseDatabaseWrapper = connection) -> No
                 "on" if settings.platform else "",
                 IDENTITY_SETTING,
                 "on" if settings.identity else "",
+                AUDIT_SEALER_SETTING,
+                "on" if settings.audit_sealer else "",
             ],
         )
 
@@ -126,11 +131,11 @@ def _current_db_settings(conn: BaseDatabaseWrapper = connection) -> _DbSettings:
     with conn.cursor() as cursor:
         cursor.execute(
             "SELECT coalesce(current_setting(%s, true), ''), coalesce(current_setting(%s, true), ''),"
-            " coalesce(current_setting(%s, true), '')",
-            [TENANT_SETTING, PLATFORM_SETTING, IDENTITY_SETTING],
+            " coalesce(current_setting(%s, true), ''), coalesce(current_setting(%s, true), '')",
+            [TENANT_SETTING, PLATFORM_SETTING, IDENTITY_SETTING, AUDIT_SEALER_SETTING],
         )
-        lg_code, platform, identity = cursor.fetchone()
-    return _DbSettings(lg_code, platform == "on", identity == "on")
+        lg_code, platform, identity, sealer = cursor.fetchone()
+    return _DbSettings(lg_code, platform == "on", identity == "on", sealer == "on")
 
 
 @contextmanager
@@ -185,4 +190,16 @@ def platform_scope() -> Iterator[None]:
     (see :func:`_db_scope`).
     """
     with _db_scope(_DbSettings(platform=True, identity=True)):
+        yield
+
+
+@contextmanager
+def audit_sealer_scope() -> Iterator[None]:
+    """The audit sealer's transaction: every chain's audit rows, and nothing else.
+
+    Only ``lgcloud.audit.sealer`` opens it: it links the records of all municipalities
+    on a cluster into their chains in one pass, instead of one transaction per
+    municipality every second. The audit tables' policy honours it; no other table does.
+    """
+    with _db_scope(_DbSettings(audit_sealer=True)):
         yield

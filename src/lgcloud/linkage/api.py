@@ -91,7 +91,36 @@ def read_person(
 )
 def access_log(request: HttpRequest, lg_code: LgCode, atena_number: Atena) -> Any:
     entries = queries.access_history(_ctx(request, lg_code, "self.access_log"), atena_number)
-    return [dataclasses.asdict(e) for e in entries]
+    base = f"/api/v1/municipalities/{lg_code}/persons/{atena_number}/access-log"
+    return [
+        {
+            **dataclasses.asdict(e),
+            "sealed": e.seq is not None,
+            "seal_status": "封印済み" if e.seq is not None else "封印待ち",
+            "proof_url": f"{base}/{e.id}/proof" if e.seq is not None else None,
+        }
+        for e in entries
+    ]
+
+
+@router.get(
+    f"{BASE}/persons/{{atena_number}}/access-log/{{entry_id}}/proof",
+    response=dict[str, Any],
+    auth=client_or_staff_auth(),
+    summary="利用状況の記録の包含証明（JSON、オフラインで検証できる）",
+    description=(
+        "記録が団体の監査ログ（マークル木）に含まれていることの証明（RFC 9162）と署名済みツリーヘッド。"
+        "`python -m lgcloud.audit.proofcheck FILE.json` で検証できます（docs/audit.md）。"
+        "封印待ちの記録は 409 `not_sealed`。"
+    ),
+)
+def access_log_proof(
+    request: HttpRequest,
+    lg_code: LgCode,
+    atena_number: Atena,
+    entry_id: Annotated[int, param.Path(..., ge=1)],
+) -> Any:
+    return queries.access_proof(_ctx(request, lg_code, "self.access_log"), atena_number, entry_id)
 
 
 # --- webhooks (団体管理者) ---------------------------------------------------------------------------

@@ -7,8 +7,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from django.db.models import F
 from django.http import Http404
 
+from lgcloud.audit import proofs
 from lgcloud.audit.actions import record as audit
 from lgcloud.audit.models import AuditRecord
 from lgcloud.core.permissions import ROLE_LABELS, PlatformPermission, Role
@@ -26,6 +28,8 @@ WEBHOOK_MANAGE = PlatformPermission.WEBHOOK_MANAGE
 TRANSFER_CONFIRM = RegistryPermission.TRANSFER_CONFIRM
 MAX_FEED_PAGE = 1000
 PERSON_READ_ACTION = "linkage.person.read"
+# accounts.residents.resident_context names a signed-in resident so (利用者番号 N): never shown.
+RESIDENT_ACTOR_PREFIX = "住民（利用者番号"
 
 
 # --- the pull feed --------------------------------------------------------------------------------
@@ -134,6 +138,8 @@ def read_person_for_purpose(
 
 @dataclass(frozen=True)
 class AccessEntry:
+    id: int  # the audit record's id: names the entry for its inclusion proof
+    seq: int | None  # its place in the municipality's audit chain; None until sealed (封印待ち)
     occurred_at: datetime
     kind: str  # staff | system | municipality | platform
     who: str  # role labels for staff (never a name), the client or municipality otherwise
@@ -155,6 +161,7 @@ _ACTION_LABELS = {
     "linkage.transfer.certificate_sent": "転出証明書情報の送付（転出先団体へ）",
     "linkage.transfer.received": "転出証明書情報の受領（転出元団体から）",
     "linkage.access_log.read": "利用状況の確認",
+    "linkage.access_log.proof_issued": "利用状況の記録の証明の発行",
     "registry.protection.set": "支援措置の設定",
     "registry.protection.extended": "支援措置の延長",
     "registry.protection.ended": "支援措置の終了",
@@ -175,6 +182,8 @@ def _classify(row: AuditRecord) -> tuple[str, str]:
         return "municipality", row.actor_name
     if row.action == PERSON_READ_ACTION or row.actor_name.startswith("API クライアント"):
         return "system", row.actor_name.removeprefix("API クライアント ")
+    if not row.actor_role and row.actor_id is None and row.actor_name.startswith(RESIDENT_ACTOR_PREFIX):
+        return "self", "ご本人（オンライン）"
     if row.actor_role:
         labels = []
         for name in row.actor_role.split(","):
@@ -190,29 +199,23 @@ def access_history(ctx: TenantContext, atena_number: str, *, limit: int = 200) -
     """Who read (or recorded) this person's data, when and why, newest first, from the audit log.
 
     Staff appear by role, never by name; systems and municipalities by name. The
-    look-up is itself audited (and so appears in the next answer).
+    look-up is itself audited (and so appears in the next answer). An entry the sealer
+    has linked into the audit chain (``seq`` set) has an inclusion proof
+    (:func:`access_proof`); a fresh one waits about a second (封印待ち).
     """
-    if not ("self.access_log" in ctx.scopes or ctx.has(registry_queries.READ)):
-        raise Problem(
-            403,
-            "purpose_not_granted",
-            "利用状況の確認は認められていません",
-            "利用目的「本人による自己の情報の利用状況の確認」（self.access_log）の許可が必要です。",
-        )
+    _require_access_log(ctx)
     with bound(ctx):
         if not registry_queries.person_exists(ctx, atena_number):
             raise Http404("住民が見つかりません。")
-        rows = list(
-            AuditRecord.objects.filter(
-                municipality_id=ctx.tenant_code, subject_type="person", subject_id=atena_number
-            ).order_by("-seq")[:limit]
-        )
+        rows = list(_entries_of(ctx, atena_number).annotate(seq=F("seals__seq")).order_by("-id")[:limit])
         audit(ctx, "linkage.access_log.read", subject_type="person", subject_id=atena_number, fields=["access_log"])
     entries = []
     for row in rows:
         kind, who = _classify(row)
         entries.append(
             AccessEntry(
+                id=row.pk,
+                seq=row.seq,  # annotated by the query above
                 occurred_at=row.occurred_at,
                 kind=kind,
                 who=who,
@@ -224,6 +227,48 @@ def access_history(ctx: TenantContext, atena_number: str, *, limit: int = 200) -
             )
         )
     return entries
+
+
+def _require_access_log(ctx: TenantContext) -> None:
+    if not ("self.access_log" in ctx.scopes or ctx.has(registry_queries.READ)):
+        raise Problem(
+            403,
+            "purpose_not_granted",
+            "利用状況の確認は認められていません",
+            "利用目的「本人による自己の情報の利用状況の確認」（self.access_log）の許可が必要です。",
+        )
+
+
+def _entries_of(ctx: TenantContext, atena_number: str) -> Any:
+    return AuditRecord.objects.filter(municipality_id=ctx.tenant_code, subject_type="person", subject_id=atena_number)
+
+
+def access_proof(ctx: TenantContext, atena_number: str, entry_id: int) -> dict[str, Any]:
+    """The inclusion proof (JSON bundle, docs/audit.md) of one entry of this person's access history.
+
+    Verifiable offline with ``python -m lgcloud.audit.proofcheck``. An entry of another person
+    answers 404, like one that does not exist; one not sealed yet answers 409 ``not_sealed``.
+    Issuing it is audited.
+    """
+    _require_access_log(ctx)
+    with bound(ctx):
+        if (
+            not registry_queries.person_exists(ctx, atena_number)
+            or not _entries_of(ctx, atena_number).filter(pk=entry_id).exists()
+        ):
+            raise Http404("この利用状況の記録はありません。")
+        try:
+            bundle = proofs.inclusion_proof(ctx, entry_id)
+        except proofs.ProofUnavailable as exc:
+            raise Problem(409, "not_sealed", "封印待ちです", str(exc)) from None
+        audit(
+            ctx,
+            "linkage.access_log.proof_issued",
+            subject_type="person",
+            subject_id=atena_number,
+            fields=["inclusion_proof"],
+        )
+    return bundle
 
 
 # --- webhooks: subscriptions and the delivery log ---------------------------------------------------

@@ -48,9 +48,17 @@ class PurposeReadOut(Schema):
 
 
 class AccessEntryOut(Schema):
+    id: int = Field(..., description="記録の番号（包含証明の取得に使う）")
+    seq: int | None = Field(..., description="団体の監査チェーンの中の番号。封印されるまで（約1秒）は null")
+    sealed: bool = Field(..., description="封印済みなら true（包含証明を取得できる）、封印待ちなら false")
+    seal_status: str = Field(..., description="封印済み または 封印待ち")
+    proof_url: str | None = Field(..., description="包含証明（JSON）の URL。封印待ちの間は null")
     occurred_at: datetime
     kind: str = Field(
-        ..., description="staff（職員：ロールのみ）, system（外部システム）, municipality（他団体）, platform"
+        ...,
+        description=(
+            "staff（職員：ロールのみ）, system（外部システム）, municipality（他団体）, self（ご本人）, platform"
+        ),
     )
     who: str
     action: str

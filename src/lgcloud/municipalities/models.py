@@ -70,8 +70,8 @@ class AppChoice(models.Model):
     approves or rejects (both audited); the operator's onboarding and the verified switch
     (``lgcloud switch_app``) record approved choices directly.
 
-    Platform data about municipalities, like :class:`Municipality` itself, not a municipality's own
-    records: the operator reads every municipality's requests, so it is not under row-level security.
+    Under row-level security with the ``directory`` policy: a municipality sees its own choices, the
+    platform (the operator deciding requests, routing before any tenant block) sees every one.
     """
 
     class State(models.TextChoices):

@@ -11,7 +11,7 @@ from lgcloud.contract import Manifest
 from lgcloud.contract.discovery import installed
 from lgcloud.core.middleware import request_cache
 from lgcloud.core.permissions import PlatformPermission
-from lgcloud.core.tenancy import TenantContext, bound
+from lgcloud.core.tenancy import TenantContext, bound, platform_scope
 
 from .models import AppChoice as AppChoice  # re-exported for the pages (they never import models)
 from .models import Municipality
@@ -74,11 +74,12 @@ def active_apps(lg_code: str, on: date | None = None) -> dict[str, str]:
         return dict(cache[key])
     installed_ids = set(installed())
     found: dict[str, str] = {}
-    rows = (
-        AppChoice.objects.filter(municipality_id=lg_code, state=AppChoice.State.APPROVED, effective_from__lte=day)
-        .order_by("gyomu", "-effective_from", "-decided_at", "-id")
-        .values_list("gyomu", "app_id")
-    )
+    with platform_scope():  # the directory's policy admits the platform (no tenant block exists yet)
+        rows = list(
+            AppChoice.objects.filter(municipality_id=lg_code, state=AppChoice.State.APPROVED, effective_from__lte=day)
+            .order_by("gyomu", "-effective_from", "-decided_at", "-id")
+            .values_list("gyomu", "app_id")
+        )
     for gyomu, app_id in rows:
         if gyomu not in found:
             found[gyomu] = app_id

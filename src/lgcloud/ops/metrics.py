@@ -16,3 +16,8 @@ LATENCY = Histogram(
 )
 DB_UP = Gauge("lgcloud_database_up", "1 when the last health check reached the database", registry=REGISTRY)
 MUNICIPALITIES = Gauge("lgcloud_municipalities", "Municipalities in the directory", ["on_platform"], registry=REGISTRY)
+AUDIT_SEAL_LAG = Gauge(
+    "lgcloud_audit_seal_lag_seconds",
+    "Age of the oldest audit record not yet sealed into its chain (0: none waits)",
+    registry=REGISTRY,
+)

@@ -4,8 +4,8 @@ A move copies the municipality's register with the standard-layout bundle
 (lgcloud.portability) and verifies it before the directory changes:
 
 1. **freeze**: writes to the municipality are refused (503 ``tenant_moving``); wait until
-   every worker has seen it (the directory TTL), then take the municipality's audit
-   chain lock on the source once, which waits for writes already in flight;
+   every worker has seen it (the directory TTL), then wait on the source until every
+   transaction that was writing at that moment has ended (writes already in flight);
 2. **export** from the source cluster (one consistent snapshot);
 3. **import** into the target cluster (verified bundle, one transaction, into an empty
    municipality);
@@ -97,10 +97,35 @@ def counts(ctx: TenantContext, alias: str) -> dict[str, int]:
     return found
 
 
-def _drain(ctx: TenantContext, alias: str) -> None:
-    """Wait for writes in flight: every write locks the municipality's audit chain head until it commits."""
-    with placement.using(alias), bound(ctx), connections[alias].cursor() as cursor:
-        cursor.execute("SELECT 1 FROM audit_auditchainhead WHERE municipality_id = %s FOR UPDATE", [ctx.tenant_code])
+DRAIN_TIMEOUT = 120.0
+
+
+def _drain(ctx: TenantContext, alias: str, timeout: float = DRAIN_TIMEOUT) -> None:
+    """Wait for writes in flight: until every transaction that held a transaction id now has ended.
+
+    Appends to the audit log take no shared lock (audit.actions.record), so there is no
+    per-municipality lock to wait on; PostgreSQL's snapshot says which transactions are
+    still writing, in any municipality of the cluster, so this may also wait for another
+    municipality's long batch (hence the timeout). A write that starts later was refused
+    by the freeze, and the move's last check (no change since the freeze) catches the rest.
+    """
+    conn = connections[alias]
+    if conn.vendor != "postgresql":
+        return  # SQLite runs one writer at a time: nothing is in flight between statements
+    with placement.using(alias), conn.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+        horizon = int(cursor.fetchone()[0])
+        deadline = time.monotonic() + timeout
+        while True:
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            if int(cursor.fetchone()[0]) >= horizon:
+                return
+            if time.monotonic() > deadline:
+                raise MoveError(
+                    f"{ctx.tenant_code}: 書込み中の処理が {timeout:.0f} 秒以内に終わりませんでした。"
+                    "時間をおいてやり直してください。"
+                )
+            time.sleep(0.05)
 
 
 def cluster_url(alias: str) -> str:

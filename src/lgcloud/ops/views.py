@@ -18,7 +18,7 @@ from lgcloud.core.tenancy import TenantContext
 from lgcloud.municipalities import queries as municipality_queries
 from lgcloud.municipalities.queries import count_on_platform
 
-from .health import check_health
+from .health import check_audit_seal, check_health
 from .metrics import MUNICIPALITIES, REGISTRY
 
 
@@ -42,7 +42,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
         supplied = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if not hmac.compare_digest(supplied.encode(), token.encode()):
             return HttpResponse("metrics token required\n", status=401, content_type="text/plain")
-    check_health()
+    if check_health().ok:
+        check_audit_seal()
     on, off = count_on_platform()
     MUNICIPALITIES.labels("true").set(on)
     MUNICIPALITIES.labels("false").set(off)
@@ -57,6 +58,7 @@ def operator_health(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
         "ops/health.html",
         {
             "health": check_health(),
+            "audit_seal": check_audit_seal(),
             "on_platform": on,
             "listed": on + off,
             "by_kind": municipality_queries.count_by_kind(),

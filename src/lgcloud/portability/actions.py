@@ -93,10 +93,8 @@ def export_bundle(
     try:
         with dump.snapshot(ctx):
             files = _write_all(ctx, work, individual_numbers, tick)
-        # Audited in a transaction of its own, after the snapshot: in REPEATABLE READ, locking the
-        # audit chain head fails ("could not serialize access") once anyone in the municipality has
-        # been audited since the export began reading, which a long export all but guarantees.
-        # Before the rename, so a bundle never appears without its audit record.
+        # Audited in a transaction of its own, once the files are written, so the record says what
+        # was exported. Before the rename, so a bundle never appears without its audit record.
         with bound(ctx):
             dump.record_export(
                 ctx, bundle=out_dir.name, files={f.entity: f.rows for f in files}, individual_numbers=individual_numbers

@@ -15,6 +15,8 @@ urlpatterns = [
     path("portal/<str:lg_code>/procedures/<str:code>/", views.procedure_page, name="procedure"),
     path("portal/<str:lg_code>/procedures/<str:code>/paper.pdf", views.paper_form, name="paper_form"),
     path("portal/<str:lg_code>/submissions/<int:number>/", views.submission_page, name="submission"),
+    path("portal/<str:lg_code>/access-log/", views.access_log, name="access_log"),
+    path("portal/<str:lg_code>/access-log/<int:entry_id>/proof.json", views.access_log_proof, name="access_log_proof"),
     # 職員: 審査・窓口での代理入力
     path("procedures/review/", views.review_queue, name="review_queue"),
     path("procedures/review/<int:number>/", views.review_detail, name="review_detail"),

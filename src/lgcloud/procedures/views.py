@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,9 @@ from lgcloud.accounts.residents import (
 )
 from lgcloud.core.pages import staff_page
 from lgcloud.core.permissions import PlatformPermission
+from lgcloud.core.problems import Problem
 from lgcloud.core.tenancy import TenantContext
+from lgcloud.linkage import queries as linkage_queries
 from lgcloud.municipalities.queries import get_municipality
 
 from . import access, actions, queries, rendering, storage
@@ -106,6 +108,38 @@ def resident_page(view: ResidentView) -> ResidentView:
         return view(request, ctx, data, lg_code, *args, **kwargs)
 
     return wrapper
+
+
+# -- だれが私の情報を見たか (the resident's access history, with inclusion proofs) -------------------
+
+
+def _own_atena(ctx: TenantContext, data: dict[str, Any]) -> str:
+    account = get_resident_account(ctx, int(data["account_id"]))
+    if account is None:
+        raise Http404
+    return account.atena_number
+
+
+@resident_page
+def access_log(request: HttpRequest, ctx: TenantContext, data: dict[str, Any], lg_code: str) -> HttpResponse:
+    entries = linkage_queries.access_history(ctx.with_purpose("self.access_log"), _own_atena(ctx, data))
+    return _portal(request, "procedures/access_log.html", lg_code, {"entries": entries})
+
+
+@resident_page
+def access_log_proof(
+    request: HttpRequest, ctx: TenantContext, data: dict[str, Any], lg_code: str, entry_id: int
+) -> HttpResponse:
+    try:
+        bundle = linkage_queries.access_proof(ctx.with_purpose("self.access_log"), _own_atena(ctx, data), entry_id)
+    except Problem as exc:
+        if exc.code != "not_sealed":
+            raise
+        messages.info(request, "この記録はまだ封印待ちです。少し時間をおいて、もう一度お試しください。")
+        return redirect(reverse("procedures:access_log", args=[lg_code]))
+    response = JsonResponse(bundle, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="audit-proof-{lg_code}-{bundle["entry"]["seq"]}.json"'
+    return response
 
 
 # -- display preferences (ふりがな, large text) -------------------------------------------------
