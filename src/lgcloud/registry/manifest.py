@@ -45,6 +45,8 @@ MANIFEST = Manifest(
             "住民記録", "registry:search", P.RESIDENT_READ, "住民の検索、住民票の表示、転入・転居などの異動の処理"
         ),
     ),
+    usage="lgcloud.registry.statistics:usage",
+    opendata="lgcloud.registry.statistics:OPENDATA",
     events=(
         "registry.person.moved_in",
         "registry.person.entered_ex_officio",
