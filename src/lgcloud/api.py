@@ -12,6 +12,7 @@ from lgcloud.core.api import install_problem_handlers, problem_response
 from lgcloud.core.problems import Problem
 from lgcloud.linkage.api import router as linkage_router
 from lgcloud.municipalities.api import router as municipalities_router
+from lgcloud.ops.api import router as ops_router
 from lgcloud.portability.api import router as portability_router
 from lgcloud.registry.actions import PossibleDuplicate
 from lgcloud.registry.api import router as registry_router
@@ -35,6 +36,7 @@ api.add_router("", registry_router)
 api.add_router("", kiosk_router)
 api.add_router("", portability_router)
 api.add_router("", linkage_router)
+api.add_router("", ops_router)
 
 
 @api.exception_handler(PossibleDuplicate)

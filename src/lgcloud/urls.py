@@ -17,6 +17,8 @@ urlpatterns = [
     path("portability/", include("lgcloud.portability.urls")),
     path("tax/", include("lgcloud.tax.urls")),
     path("benefits/", include("lgcloud.benefits.urls")),
+    # 運用監視: usage and charges, the service view, open data, the price list (docs/metering.md).
+    path("", include("lgcloud.ops.urls")),
     # 開発用 OpenID Connect provider: answers 404 unless LGCLOUD_OIDC_DEV_PROVIDER is on (development only).
     path("dev-idp/", include("lgcloud.accounts.devidp_urls")),
     # オンライン申請: the residents' portal (/portal/…) and the staff review pages (/procedures/…).

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from lgcloud.contract import GYOMU, ParameterSet, TenantContext
+from lgcloud.contract import GYOMU, ParameterError, ParameterSet, TenantContext
 from lgcloud.municipalities.queries import get_municipality, list_lg_codes
 
 from . import queries
@@ -67,6 +67,16 @@ def month_range(month: str) -> tuple[date, date]:
     if len(month) != 7:
         raise ValueError(f"月は YYYY-MM の形で指定してください（指定値: {month!r}）。")
     return first, date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+def formula_exists(month: str) -> None:
+    """ValueError (in Japanese) unless ``month`` is a month the published formula covers."""
+    first, _last = month_range(month)
+    try:
+        PARAMETERS.lookup("platform_cost.monthly_yen", first)
+    except ParameterError:
+        since = PARAMETERS.national["platform_cost.monthly_yen"].values[0].since
+        raise ValueError(f"{month} の料金表はありません（料金は {since:%Y-%m} から）。") from None
 
 
 @dataclass
@@ -182,6 +192,7 @@ def compute_month(month: str, *, lg_codes: list[str] | None = None) -> MonthChar
     """Every participating municipality's charge for ``month`` (participants: on the platform)."""
     first, last = month_range(month)
     participants = lg_codes if lg_codes is not None else list_lg_codes(on_platform_only=True)
+    formula_exists(month)
     cost = PARAMETERS.lookup("platform_cost.monthly_yen", first)
     cost_yen = int(cost.value)
     shares = {

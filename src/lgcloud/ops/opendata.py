@@ -19,9 +19,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from django.http import Http404
+
 from lgcloud.contract import OpenDataSource, ParameterSet, TenantContext
 from lgcloud.contract.discovery import implementations, resolve
+from lgcloud.core.checkdigits import CheckDigitError, validate_lg_code
+from lgcloud.municipalities.queries import get_municipality
 
+from .models import OpenDataRelease
 from .rules.disclosure import TOTAL, Key, build_cube, key_of, key_text, suppress
 
 PARAMETERS = ParameterSet(Path(__file__).resolve().parent / "parameters")
@@ -86,6 +91,9 @@ TABLES: dict[str, TableSpec] = {
         ),
     )
 }
+
+
+PUBLIC_PURPOSE = "ops.opendata.public"
 
 
 class NoSource(LookupError):
@@ -216,3 +224,30 @@ def dictionary() -> list[dict[str, Any]]:
         }
         for spec in TABLES.values()
     ]
+
+
+def release_meta(release: OpenDataRelease, municipality_name: str) -> dict[str, object]:
+    """What every published file says about itself: who, when, how protected, under which licence."""
+    return {
+        "lg_code": release.municipality_id,
+        "municipality": municipality_name,
+        "release": release.number,
+        "reference_date": release.reference_date.isoformat(),
+        "changes_since": release.changes_since.isoformat(),
+        "published_at": release.published_at.isoformat() if release.published_at else None,
+        "suppression_threshold": release.threshold,
+        "suppressed_mark": SUPPRESSED_MARK,
+        "licence": licence(release.reference_date),
+        "attribution": f"{municipality_name}「住民基本台帳に基づく人口・世帯・異動の統計」（lgcloud）",
+    }
+
+
+def public_context(lg_code: str) -> tuple[TenantContext, str]:
+    try:
+        validate_lg_code(lg_code)
+    except CheckDigitError:
+        raise Http404 from None
+    municipality = get_municipality(lg_code)
+    if municipality is None:
+        raise Http404
+    return TenantContext.system(lg_code, purpose=PUBLIC_PURPOSE, actor_name="opendata"), municipality.full_name
