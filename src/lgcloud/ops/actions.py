@@ -115,9 +115,12 @@ def prepare_release(ctx: TenantContext, *, reference_date: date, since: date) ->
     if reference_date > timezone.localdate():
         raise ValidationError({"reference_date": ["基準日に未来の日付は指定できません。"]})
     previous = latest_published(ctx)
-    prepared = opendata.prepare(
-        ctx, reference_date, since, previous=previous.suppressed if previous is not None else None
+    basis = (
+        opendata.Basis(previous.reference_date, previous.changes_since, previous.suppressed)
+        if previous is not None
+        else None
     )
+    prepared = opendata.prepare(ctx, reference_date, since, previous=basis)
     with bound(ctx):
         number = (
             OpenDataRelease.objects.filter(municipality_id=ctx.tenant_code).aggregate(n=Max("number"))["n"] or 0

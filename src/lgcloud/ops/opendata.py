@@ -27,7 +27,7 @@ from lgcloud.core.checkdigits import CheckDigitError, validate_lg_code
 from lgcloud.municipalities.queries import get_municipality
 
 from .models import OpenDataRelease
-from .rules.disclosure import TOTAL, Key, build_cube, key_of, key_text, suppress
+from .rules.disclosure import TOTAL, Key, Previous, build_cube, key_of, key_text, suppress
 
 PARAMETERS = ParameterSet(Path(__file__).resolve().parent / "parameters")
 REGISTRY_GYOMU = "001"  # 住民基本台帳: the register the aggregates are read from
@@ -158,23 +158,39 @@ class Prepared:
     sha256: str
 
 
+@dataclass(frozen=True)
+class Basis:
+    """The previous published release a new one must stay consistent with (differencing)."""
+
+    reference_date: date
+    changes_since: date
+    suppressed: Mapping[str, list[str]]
+
+
 def prepare(
     ctx: TenantContext,
     reference_date: date,
     since: date,
     *,
-    previous: Mapping[str, list[str]] | None = None,
+    previous: Basis | None = None,
     limit: int | None = None,
 ) -> Prepared:
-    """The suppressed tables of a release; ``previous`` is the last published release's suppressed cells."""
+    """The suppressed tables of a release, audited together with the previous published release."""
     k = limit or threshold(reference_date)
+    before = counts(ctx, previous.reference_date, previous.changes_since) if previous is not None else {}
     tables: dict[str, Any] = {}
     suppressed: dict[str, list[str]] = {}
     primary_counts: dict[str, int] = {}
     for name, (dimensions, inner) in counts(ctx, reference_date, since).items():
         cube = build_cube(dimensions, inner)
-        carried = [key_of(t) for t in (previous or {}).get(name, [])]
-        primary, hidden = suppress(cube, k, carried)
+        earlier = None
+        if previous is not None and name in before:
+            old = build_cube(*before[name])
+            common = set(cube.cells) & set(old.cells)
+            moved = max((abs(cube.cells[c] - old.cells[c]) for c in common), default=0)
+            hidden_before = frozenset(key_of(t) for t in previous.suppressed.get(name, []))
+            earlier = Previous(old, hidden_before & set(old.cells), moved)
+        primary, hidden = suppress(cube, k, (), earlier)
         rows = [[*key, None if key in hidden else n] for key, n in cube.cells.items()]
         tables[name] = {"dimensions": dimensions, "rows": rows}
         suppressed[name] = sorted(key_text(key) for key in hidden)

@@ -66,41 +66,90 @@ def build_cube(dimensions: Sequence[Sequence[str]], counts: Mapping[Key, int]) -
     return Cube(dims, cells, tuple(lines))
 
 
-def bounds(cube: Cube, hidden: set[Key], *, passes: int = 200) -> dict[Key, tuple[int, int]]:
-    """What an attacker can infer of each hidden cell from the published ones: (lowest, highest)."""
-    grand = max(cube.cells.values(), default=0)
-    low = dict.fromkeys(hidden, 0)
-    high = dict.fromkeys(hidden, grand)
-    relevant = [line for line in cube.lines if line.total in hidden or any(m in hidden for m in line.members)]
+Var = tuple[int, Key]  # (which table: 0 the release being made, 1 the previous one; cell)
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The last published release of the same table, for differencing between the two.
+
+    ``cube`` holds its true counts (the register as of its reference date, so its primary cells
+    are known), ``hidden`` what it suppressed, ``max_change`` how far any cell moved between the
+    two reference dates (the tightest bound an attacker could justify, so the audit assumes it).
+    """
+
+    cube: Cube
+    hidden: frozenset[Key]
+    max_change: int
+
+
+def bounds(
+    cube: Cube, hidden: set[Key], previous: Previous | None = None, *, passes: int = 200
+) -> dict[Var, tuple[int, int]]:
+    """What an attacker infers of each hidden cell from everything published: (lowest, highest).
+
+    Interval propagation over every line of the release (and of the previous one, with each cell
+    of the two within ``max_change`` of its twin) until nothing narrows any more.
+    """
+    tables: list[tuple[Cube, set[Key] | frozenset[Key]]] = [(cube, hidden)]
+    if previous is not None:
+        tables.append((previous.cube, previous.hidden))
+    grand = max((max(c.cells.values(), default=0) for c, _h in tables), default=0)
+    low: dict[Var, int] = {}
+    high: dict[Var, int] = {}
+    for t, (_c, h) in enumerate(tables):
+        for k in h:
+            low[(t, k)], high[(t, k)] = 0, grand
+    relevant = [
+        (t, line)
+        for t, (c, h) in enumerate(tables)
+        for line in c.lines
+        if line.total in h or any(m in h for m in line.members)
+    ]
+    links: list[Key] = []
+    if previous is not None:
+        links = [k for k in set(hidden) | set(previous.hidden) if k in cube.cells and k in previous.cube.cells]
     for _ in range(passes):
         changed = False
-        for line in relevant:
-            # members − total = 0: each unknown's range from the others' ranges.
-            known = sum(cube.cells[m] for m in line.members if m not in hidden)
-            unknown_members = [m for m in line.members if m in hidden]
-            if line.total in hidden:
-                t_lo, t_hi = low[line.total], high[line.total]
+        for t, line in relevant:
+            c, h = tables[t]
+            known = sum(c.cells[m] for m in line.members if m not in h)
+            unknown = [(t, m) for m in line.members if m in h]
+            if line.total in h:
+                t_lo, t_hi = low[(t, line.total)], high[(t, line.total)]
             else:
-                t_lo = t_hi = cube.cells[line.total]
-            m_lo = sum(low[m] for m in unknown_members)
-            m_hi = sum(high[m] for m in unknown_members)
-            for m in unknown_members:
-                new_lo = max(low[m], t_lo - known - (m_hi - high[m]))
-                new_hi = min(high[m], t_hi - known - (m_lo - low[m]))
-                if (new_lo, new_hi) != (low[m], high[m]):
-                    m_lo += new_lo - low[m]
-                    m_hi += new_hi - high[m]
-                    low[m], high[m] = new_lo, new_hi
+                t_lo = t_hi = c.cells[line.total]
+            m_lo = sum(low[v] for v in unknown)
+            m_hi = sum(high[v] for v in unknown)
+            for v in unknown:
+                new_lo = max(low[v], t_lo - known - (m_hi - high[v]))
+                new_hi = min(high[v], t_hi - known - (m_lo - low[v]))
+                if (new_lo, new_hi) != (low[v], high[v]):
+                    m_lo += new_lo - low[v]
+                    m_hi += new_hi - high[v]
+                    low[v], high[v] = new_lo, new_hi
                     changed = True
-            if line.total in hidden:
-                new_lo = max(low[line.total], known + m_lo)
-                new_hi = min(high[line.total], known + m_hi)
-                if (new_lo, new_hi) != (low[line.total], high[line.total]):
-                    low[line.total], high[line.total] = new_lo, new_hi
+            if line.total in h:
+                v = (t, line.total)
+                new_lo, new_hi = max(low[v], known + m_lo), min(high[v], known + m_hi)
+                if (new_lo, new_hi) != (low[v], high[v]):
+                    low[v], high[v] = new_lo, new_hi
+                    changed = True
+        if previous is not None:
+            d = previous.max_change
+            for k in links:
+                a, b = (0, k), (1, k)
+                a_lo, a_hi = (low[a], high[a]) if a in low else (cube.cells[k], cube.cells[k])
+                b_lo, b_hi = (low[b], high[b]) if b in low else (previous.cube.cells[k], previous.cube.cells[k])
+                if a in low and (max(a_lo, b_lo - d), min(a_hi, b_hi + d)) != (a_lo, a_hi):
+                    low[a], high[a] = max(a_lo, b_lo - d), min(a_hi, b_hi + d)
+                    changed = True
+                if b in low and (max(b_lo, a_lo - d), min(b_hi, a_hi + d)) != (b_lo, b_hi):
+                    low[b], high[b] = max(b_lo, a_lo - d), min(b_hi, a_hi + d)
                     changed = True
         if not changed:
             break
-    return {k: (low[k], high[k]) for k in hidden}
+    return {v: (low[v], high[v]) for v in low}
 
 
 def _complement(cube: Cube, line: Line, hidden: set[Key]) -> Key | None:
@@ -111,10 +160,34 @@ def _complement(cube: Cube, line: Line, hidden: set[Key]) -> Key | None:
     return min(pool)[2] if pool else None
 
 
-def suppress(cube: Cube, threshold: int, carried: Iterable[Key] = ()) -> tuple[set[Key], set[Key]]:
-    """(primary, all hidden) cells of ``cube``; the hidden set protects every primary cell."""
+def suppress(
+    cube: Cube, threshold: int, carried: Iterable[Key] = (), previous: Previous | None = None
+) -> tuple[set[Key], set[Key]]:
+    """(primary, all hidden) cells of ``cube``; the hidden set protects every primary cell (and the previous release's)."""
     primary = {k for k, n in cube.cells.items() if 0 < n < threshold}
     hidden = primary | {tuple(k) for k in carried if tuple(k) in cube.cells}
+    if previous is not None:
+        hidden |= {k for k in previous.hidden if k in cube.cells}
+    earlier = {k for k in previous.hidden if 0 < previous.cube.cells.get(k, 0) < threshold} if previous else set()
+    # What an attacker knew before this release: the previous one, and that each cell can have
+    # moved by ``max_change`` since (``before``: this release's cells with none of them published).
+    # Differencing may not narrow a count below the threshold, nor below what that prior
+    # knowledge already allowed (a count published as 0 last month and moved by at most 2 is
+    # known to lie in 0–2 whatever this release hides).
+    before: dict[Var, tuple[int, int]] = {}
+    if previous is not None:
+        before = bounds(cube, set(cube.cells), previous)
+        alone = bounds(previous.cube, set(previous.hidden))
+        before |= {(1, k): r for (_t, k), r in alone.items()}
+
+    def required(k: Key) -> int:
+        lo, hi = before.get((0, k), (0, threshold))
+        return min(threshold, hi - lo)
+
+    def required_earlier(k: Key) -> int:
+        lo, hi = before.get((1, k), (0, threshold))
+        return min(threshold, hi - lo)
+
     by_cell: dict[Key, list[Line]] = {}
     for line in cube.lines:
         for c in (*line.members, line.total):
@@ -131,13 +204,21 @@ def suppress(cube: Cube, threshold: int, carried: Iterable[Key] = ()) -> tuple[s
                     if extra is not None:
                         hidden.add(extra)
                         changed = True
-        # Audit: every primary cell must keep a feasible range at least ``threshold`` wide.
-        ranges = bounds(cube, hidden)
-        exposed = sorted(k for k in primary if ranges[k][1] - ranges[k][0] < threshold)
+        # Audit: every primary cell (of this release and of the previous one) keeps a range
+        # at least ``threshold`` wide.
+        ranges = bounds(cube, hidden, previous)
+        exposed = sorted({k for k in primary if ranges[(0, k)][1] - ranges[(0, k)][0] < required(k)})
+        exposed += sorted(
+            k for k in earlier if k in cube.cells and ranges[(1, k)][1] - ranges[(1, k)][0] < required_earlier(k)
+        )
         if not exposed:
             return primary, hidden
         added = False
         for k in exposed:
+            if k not in hidden:
+                hidden.add(k)
+                added = True
+                continue
             for line in by_cell.get(k, []):
                 extra = _complement(cube, line, hidden)
                 if extra is not None:
