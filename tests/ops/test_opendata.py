@@ -54,7 +54,7 @@ def published_constraints(tag: str, rows: list[list[object]]) -> tuple[dict[str,
         for d in range(width):
             if key[d] == TOTAL:
                 continue
-            total = key[:d] + (TOTAL,) + key[d + 1 :]
+            total = (*key[:d], TOTAL, *key[d + 1 :])
             if key != min(k for k in values if k[:d] == key[:d] and k[d + 1 :] == key[d + 1 :] and k[d] != TOTAL):
                 continue  # one constraint per line
             members = [k for k in values if k[:d] == key[:d] and k[d + 1 :] == key[d + 1 :] and k[d] != TOTAL]
@@ -146,7 +146,7 @@ def register(tokyo: list[str]) -> dict[str, object]:
                 filed_on=date(2026, 4, 2),
                 previous_address="大阪府大阪市北区梅田一丁目1番1号",
             )
-            numbers += [p for p in result.atena_numbers]
+            numbers += list(result.atena_numbers)
     return {"ctx": ctx, "atena": numbers}
 
 

@@ -163,7 +163,7 @@ def _complement(cube: Cube, line: Line, hidden: set[Key]) -> Key | None:
 def suppress(
     cube: Cube, threshold: int, carried: Iterable[Key] = (), previous: Previous | None = None
 ) -> tuple[set[Key], set[Key]]:
-    """(primary, all hidden) cells of ``cube``; the hidden set protects every primary cell (and the previous release's)."""
+    """(primary, all hidden) cells of ``cube``: every primary cell protected, the previous release's too."""
     primary = {k for k, n in cube.cells.items() if 0 < n < threshold}
     hidden = primary | {tuple(k) for k in carried if tuple(k) in cube.cells}
     if previous is not None:
