@@ -9,6 +9,7 @@ sealer's lag from the audit app's hook :data:`SEALER_LAG_HOOK` when it is instal
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from lgcloud.contract import ParameterSet, TenantContext
 from lgcloud.contract.discovery import installed
+from lgcloud.municipalities.queries import get_municipality, list_lg_codes
 
 from . import queries
 from .charges import gyomu_name
@@ -244,3 +246,25 @@ def export_gauges(views: list[MunicipalityService]) -> None:
         SLO_VALUE.labels(label, PLATFORM, "webhook_dead").set(view.linkage.webhook_dead)
         if view.sealer_lag_seconds is not None:
             SLO_VALUE.labels(label, PLATFORM, "audit_sealer_lag_seconds").set(view.sealer_lag_seconds)
+
+
+_gauges_at = 0.0
+
+
+def refresh_service_gauges(*, max_age: float = 60.0) -> None:
+    """Recompute the per-municipality gauges for /metrics at most once a minute per process."""
+    global _gauges_at
+    if time.monotonic() - _gauges_at < max_age:
+        return
+    _gauges_at = time.monotonic()
+    export_gauges(all_services("metrics"))
+
+
+def all_services(actor_name: str) -> list[MunicipalityService]:
+    """Each municipality on the platform, read in its own tenant block."""
+    views = []
+    for code in list_lg_codes(on_platform_only=True):
+        municipality = get_municipality(code)
+        tenant = TenantContext.system(code, purpose="ops.service", actor_name=actor_name)
+        views.append(service(tenant, municipality.name if municipality else code))
+    return views

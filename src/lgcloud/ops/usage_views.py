@@ -16,12 +16,12 @@ from django.views.decorators.http import require_http_methods
 from lgcloud.core.pages import staff_page
 from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext
-from lgcloud.municipalities.queries import get_municipality, list_lg_codes
+from lgcloud.municipalities.queries import get_municipality
 
 from . import actions, queries
 from .charges import MonthCharges, charge_csv, compare, compute_month, formula_exists
 from .forms import BaselineForm, MonthForm
-from .service import WINDOW_DAYS, MunicipalityService, service, slo
+from .service import WINDOW_DAYS, all_services, service, slo
 
 
 def _month(request: HttpRequest) -> tuple[MonthForm, str]:
@@ -165,20 +165,10 @@ def operator_usage_detail(request: HttpRequest, ctx: TenantContext, lg_code: str
     )
 
 
-def all_services(ctx: TenantContext) -> list[MunicipalityService]:
-    """Each municipality on the platform, read in its own tenant block."""
-    views = []
-    for code in list_lg_codes(on_platform_only=True):
-        municipality = get_municipality(code)
-        tenant = TenantContext.system(code, purpose="ops.service", actor_name=ctx.actor_name)
-        views.append(service(tenant, municipality.name if municipality else code))
-    return views
-
-
 @staff_page(PlatformPermission.PLATFORM_HEALTH_READ)
 def operator_service(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
     """全団体・業務のサービス状況と警告の一覧."""
-    views = all_services(ctx)
+    views = all_services(ctx.actor_name)
     active = [v for v in views if any(g.requests for g in v.gyomu) or v.alerts]
     alerts = [a for v in views for a in v.alerts]
     return render(

@@ -13,6 +13,7 @@ from lgcloud.municipalities.queries import count_on_platform
 
 from .health import check_health
 from .metrics import MUNICIPALITIES, REGISTRY
+from .service import refresh_service_gauges
 
 
 @require_GET
@@ -36,6 +37,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
         if not hmac.compare_digest(supplied.encode(), token.encode()):
             return HttpResponse("metrics token required\n", status=401, content_type="text/plain")
     check_health()
+    refresh_service_gauges()
     on, off = count_on_platform()
     MUNICIPALITIES.labels("true").set(on)
     MUNICIPALITIES.labels("false").set(off)
