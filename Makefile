@@ -48,6 +48,8 @@ run: install assets ## デモを起動 http://127.0.0.1:8000 / serve the demo on
 	$(DEV_ENV) $(LGCLOUD) load_municipalities
 	$(DEV_ENV) $(LGCLOUD) demo
 	$(DEV_ENV) $(LGCLOUD) publish_procedures
+	# A month of metered use through the real request path and jobs, and an open-data release (docs/metering.md).
+	$(DEV_ENV) $(LGCLOUD) demo_usage
 	$(DEV_ENV) $(LGCLOUD) runserver $(HOST):$(PORT)
 
 lint: install ## ruff, mypy, import-linter, makemigrations --check

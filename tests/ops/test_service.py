@@ -82,7 +82,7 @@ def test_a_municipal_admin_sees_only_its_own_municipality(on_platform, make_staf
 
 
 def test_the_audit_sealer_lag_is_judged_once_its_hook_is_there(on_platform, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(service, "_sealer_lag", lambda: (lambda ctx: 900.0))
+    monkeypatch.setattr(service, "_sealer_lag", lambda: lambda ctx: 900.0)
     view = service.service(TenantContext.system(CHIYODA, "test"), "千代田区")
     assert view.sealer_lag_seconds == 900.0
     assert [a.indicator for a in view.alerts] == ["封印の遅れ"]

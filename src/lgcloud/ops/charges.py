@@ -85,7 +85,7 @@ class Measured:
 
     lg_code: str
     residents: int = 0
-    usage: dict[str, int] = field(default_factory=dict)  # component code → quantity (cpu: µs, job: s)
+    usage: dict[str, int] = field(default_factory=dict)  # component code → quantity (cpu: µs, job: ms)
     by_gyomu: dict[str, dict[str, int]] = field(default_factory=dict)  # 業務 → meter → quantity
     info: dict[str, int] = field(default_factory=dict)  # certificates issued, procedures filed …
 
@@ -106,7 +106,7 @@ def measure(lg_code: str, first: date, last: date) -> Measured:
         "db_bytes": by_meter.get("db_bytes", 0) // days_db,
         "storage_bytes": storage // days_files,
         "requests": sum(q for k, q in by_meter.items() if k.startswith("requests.")),
-        "job_minutes": by_meter.get("job_seconds", 0),
+        "job_minutes": by_meter.get("job_ms", 0),
         "events_delivered": by_meter.get("events_delivered", 0),
     }
     m.residents = queries.last_reading(ctx, last, "residents")
@@ -178,7 +178,7 @@ def _fmt(component: str, quantity: int) -> str:
     if component == "cpu_seconds":
         return f"{quantity / 1_000_000:,.1f} 秒"
     if component == "job_minutes":
-        return f"{quantity / 60:,.1f} 分"
+        return f"{quantity / 60_000:,.2f} 分"
     if component in ("db_bytes", "storage_bytes"):
         return f"{quantity / 1_000_000:,.2f} MB"
     return f"{quantity:,} 件"
@@ -263,7 +263,7 @@ def compute_month(month: str, *, lg_codes: list[str] | None = None) -> MonthChar
                 sum(q for k, q in meters.items() if k.startswith("requests.")),
                 meters.get("cpu_us", 0) / 1_000_000,
                 meters.get("db_bytes", 0),
-                meters.get("job_seconds", 0) / 60,
+                meters.get("job_ms", 0) / 60_000,
             )
             for g, meters in sorted(m.by_gyomu.items())
         ]

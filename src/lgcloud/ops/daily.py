@@ -7,7 +7,7 @@ the platform, inside its own tenant block:
   the app that owns the table (bytes: PostgreSQL's ``pg_column_size`` of each row; on SQLite
   the stored length of each column);
 - ``storage.exports`` / ``storage.attachments`` / ``storage.certificates``: files kept for it;
-- ``job_seconds``: time its batch runs were running that day, by the 業務 of the job kind;
+- ``job_ms``: milliseconds its batch runs were running that day, by the 業務 of the job kind;
 - ``events_delivered``: webhook deliveries received that day, by the 業務 that emits the type;
 - ``procedures_filed.online`` / ``.counter``: procedures filed that day;
 - each installed app's own countables (``Manifest.usage``: certificates issued, residents).
@@ -43,7 +43,7 @@ DERIVED_METERS = (
     "storage.exports",
     "storage.attachments",
     "storage.certificates",
-    "job_seconds",
+    "job_ms",
     "events_delivered",
     "procedures_filed.online",
     "procedures_filed.counter",
@@ -117,10 +117,10 @@ def derived(ctx: TenantContext, day: date) -> list[tuple[str, str, int]]:
         (PLATFORM, "storage.attachments", files["attachments"]),
         (PLATFORM, "storage.certificates", files["certificates"]),
     ]
-    job_seconds: dict[str, float] = defaultdict(float)
+    job_ms: dict[str, float] = defaultdict(float)
     for kind, since, until in queries.jobs_overlapping(ctx, start, end):
-        job_seconds[_gyomu_by_job_kind().get(kind, PLATFORM)] += max(0.0, (until - since).total_seconds())
-    rows += [(g, "job_seconds", round(s)) for g, s in sorted(job_seconds.items())]
+        job_ms[_gyomu_by_job_kind().get(kind, PLATFORM)] += max(0.0, (until - since).total_seconds() * 1000)
+    rows += [(g, "job_ms", max(1, round(ms))) for g, ms in sorted(job_ms.items())]
     delivered: dict[str, int] = defaultdict(int)
     for event_type, n in queries.events_delivered(ctx, start, end).items():
         delivered[_gyomu_by_event_type().get(event_type, PLATFORM)] += n
