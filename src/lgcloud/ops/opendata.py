@@ -131,16 +131,16 @@ def counts(ctx: TenantContext, reference_date: date, since: date) -> dict[str, t
     src = source()
     population: dict[Key, int] = {}
     for p in src.population(ctx, reference_date):
-        key = (p.town, AGE_BANDS[p.age_band], SEXES.get(p.sex, "不詳"))
-        population[key] = population.get(key, 0) + p.count
+        cell: Key = (p.town, AGE_BANDS[p.age_band], SEXES.get(p.sex, "不詳"))
+        population[cell] = population.get(cell, 0) + p.count
     households: dict[Key, int] = {}
     for h in src.households(ctx, reference_date):
-        key = (h.town, HOUSEHOLD_SIZES[min(h.size, 6) - 1])
-        households[key] = households.get(key, 0) + h.count
+        size: Key = (h.town, HOUSEHOLD_SIZES[min(h.size, 6) - 1])
+        households[size] = households.get(size, 0) + h.count
     changes: dict[Key, int] = {}
     for c in src.changes(ctx, since, reference_date):
-        key = (c.month, c.change_type if c.change_type in CHANGE_TYPES else "その他")
-        changes[key] = changes.get(key, 0) + c.count
+        kind: Key = (c.month, c.change_type if c.change_type in CHANGE_TYPES else "その他")
+        changes[kind] = changes.get(kind, 0) + c.count
     towns = sorted({k[0] for k in population} | {k[0] for k in households})
     sexes = sorted({k[2] for k in population} | {"男", "女"}, key=lambda s: ("男", "女", "不詳").index(s))
     return {

@@ -20,6 +20,7 @@ from lgcloud.municipalities.queries import get_municipality, list_lg_codes
 from . import actions, opendata, queries
 from .forms import ReleaseForm
 from .models import OpenDataRelease
+from .rules.disclosure import TOTAL
 
 
 def _preview(release: OpenDataRelease) -> list[dict[str, object]]:
@@ -33,7 +34,7 @@ def _preview(release: OpenDataRelease) -> list[dict[str, object]]:
                 "title": spec.title,
                 "cells": len(rows),
                 "hidden": sum(1 for r in rows if r[-1] is None),
-                "totals": [r for r in rows if all(v == opendata.TOTAL for v in r[1:-1])][:60],
+                "totals": [r for r in rows if all(v == TOTAL for v in r[1:-1])][:60],
                 "header": [c.label for c in spec.dimensions] + [spec.measure.label],
             }
         )

@@ -115,8 +115,10 @@ def jobs_overlapping(ctx: TenantContext, start: datetime, end: datetime) -> list
             .filter(Q(finished_at__gte=start) | Q(finished_at=None, heartbeat_at__gte=start))
             .values_list("kind", "started_at", "finished_at", "heartbeat_at")
         )
-    out = []
+    out: list[tuple[str, datetime, datetime]] = []
     for kind, started, finished, heartbeat in rows:
+        if started is None:  # not started yet: no time to count
+            continue
         stop = finished or heartbeat or started
         out.append((kind, max(started, start), min(stop, end)))
     return out
