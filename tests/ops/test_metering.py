@@ -110,7 +110,7 @@ def test_a_failed_flush_keeps_the_tally_for_the_next_one(make_staff, login_as, m
     client.get("/registry/")
     from lgcloud.ops import actions
 
-    def broken(pending):  # type: ignore[no-untyped-def]
+    def broken(ctx, pending):  # type: ignore[no-untyped-def]
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(actions, "add_usage", broken)

@@ -37,7 +37,9 @@ def book(lg_code: str, gyomu: str, *, requests: int, slow: int = 0, errors: int 
         "status.5xx": errors,
         "status.429": refused,
     }
-    actions.add_usage({(lg_code, today, gyomu, m): q for m, q in meters.items() if q})
+    actions.add_usage(
+        TenantContext.system(None, "test"), {(lg_code, today, gyomu, m): q for m, q in meters.items() if q}
+    )
 
 
 def test_percentiles_come_from_the_buckets() -> None:
@@ -66,7 +68,10 @@ def test_the_operator_sees_each_municipality_against_its_slos_and_the_alerts(on_
     # Older traffic leaves the window.
     assert service.WINDOW_DAYS == 7
     old = timezone.localdate() - timedelta(days=8)
-    actions.add_usage({(SHINJUKU, old, "001", "status.5xx"): 1000, (SHINJUKU, old, "001", "requests.page_read"): 1000})
+    actions.add_usage(
+        TenantContext.system(None, "test"),
+        {(SHINJUKU, old, "001", "status.5xx"): 1000, (SHINJUKU, old, "001", "requests.page_read"): 1000},
+    )
     assert {v.lg_code: v for v in service.all_services("test")}[SHINJUKU].alerts == []
 
 

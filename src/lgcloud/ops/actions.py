@@ -39,8 +39,13 @@ _UPSERT_PLATFORM = (
 )
 
 
-def add_usage(pending: Pending) -> int:
-    """Add a worker's tally: one transaction per municipality, inside its tenant block (never mixed)."""
+def add_usage(ctx: TenantContext, pending: Pending) -> int:
+    """Add a worker's tally: one transaction per municipality, inside its tenant block (never mixed).
+
+    ``ctx`` is the platform's own (the metering flush), which writes for every municipality.
+    """
+    if not ctx.is_system:
+        raise PermissionDenied
     by_code: dict[str | None, list[tuple[date, str, str, int]]] = defaultdict(list)
     for (lg_code, day, gyomu, meter), quantity in pending.items():
         if quantity:

@@ -21,12 +21,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
 from django.apps import apps
 from django.db import models
+from django.utils import timezone
 
 from lgcloud.contract.discovery import installed, resolve
 from lgcloud.contract.statistics import APP_METERS
@@ -36,6 +37,13 @@ from lgcloud.core.tenancy import TenantContext, bound
 from . import metering, queries
 from .actions import replace_meters
 from .models import PLATFORM
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """[00:00 JST of ``day``, 00:00 JST of the next day) as aware datetimes."""
+    first = timezone.make_aware(datetime.combine(day, time.min))
+    return first, first + timedelta(days=1)
+
 
 DERIVED_METERS = (
     "db_rows",
@@ -107,7 +115,7 @@ class Closed:
 
 def derived(ctx: TenantContext, day: date) -> list[tuple[str, str, int]]:
     """(業務, meter, quantity) of the derived meters of ``day``."""
-    start, end = queries.day_bounds(day, day)
+    start, end = day_bounds(day)
     rows: list[tuple[str, str, int]] = []
     for gyomu, (count, size) in sorted(table_usage(ctx).items()):
         rows += [(gyomu, "db_rows", count), (gyomu, "db_bytes", size)]

@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from lgcloud.contract.discovery import installed
 from lgcloud.core import usage as attribution
+from lgcloud.core.tenancy import TenantContext
 
 from .metrics import TENANT_CPU, TENANT_LATENCY, TENANT_REQUESTS, municipality_label
 from .models import PLATFORM
@@ -288,7 +289,7 @@ def flush() -> int:
     if not pending:
         return 0
     try:
-        return add_usage(pending)
+        return add_usage(TenantContext.system(None, purpose="ops.metering", actor_name="metering"), pending)
     except Exception:
         TALLY.restore(pending)
         raise

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
 from django.http import Http404
-from django.utils import timezone
 
 from lgcloud.core.models import Job
 from lgcloud.core.tenancy import TenantContext, bound
@@ -25,12 +24,6 @@ from lgcloud.procedures.models import Attachment, Submission
 from .models import CostBaseline, OpenDataRelease, PlatformUsageDay, ReleaseStatus, UsageDay
 
 BASELINE_FISCAL_YEAR = 2018  # 平成30年度: the programme's reference year
-
-
-def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """[start 00:00 JST, the day after end 00:00 JST) as aware datetimes."""
-    first = timezone.make_aware(datetime.combine(start, time.min))
-    return first, timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
 
 
 # --- usage -----------------------------------------------------------------------------------
