@@ -110,3 +110,30 @@ def test_the_municipality_label_is_capped(settings) -> None:  # type: ignore[no-
     settings.METRICS_MAX_MUNICIPALITIES = len(metrics._labelled)
     assert metrics.municipality_label("999999") == "other"
     assert metrics.municipality_label(None) == "platform"
+
+
+def test_the_grafana_dashboard_queries_only_series_lgcloud_exports() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    from lgcloud.ops.metrics import REGISTRY
+
+    dashboard = json.loads(
+        (Path(__file__).resolve().parents[2] / "deploy" / "grafana-lgcloud-service.json").read_text()
+    )
+    names = {m.name for m in REGISTRY.collect()}
+    exported = names | {f"{n}_total" for n in names} | {f"{n}_bucket" for n in names}
+    queried = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b(lgcloud_[a-z_]+)\b", target["expr"])
+    }
+    queried |= {
+        name
+        for v in dashboard["templating"]["list"]
+        for name in re.findall(r"\b(lgcloud_[a-z_]+)\b", v.get("query", ""))
+    }
+    assert queried and queried <= exported, queried - exported
+    assert {v["name"] for v in dashboard["templating"]["list"]} >= {"lg_code", "gyomu"}
