@@ -32,3 +32,19 @@ accesslog = os.environ.get("LGCLOUD_ACCESS_LOG", "-")
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
 errorlog = "-"
 loglevel = os.environ.get("LGCLOUD_GUNICORN_LOG_LEVEL", "warning")
+
+
+def post_worker_init(worker: object) -> None:
+    """Load the certificate fonts when the worker starts, so the first certificate does not pay for it.
+
+    A missing font is not fatal here: the start-up check (lgcloud.W002) reports it, and a
+    certificate rendered without its fonts is refused (render_failed) rather than printed wrong.
+    """
+    import logging
+
+    from lgcloud.registry.rendering import TypesetError, typesetter
+
+    try:
+        typesetter()
+    except TypesetError:
+        logging.getLogger("lgcloud.registry").warning("certificate fonts not loaded at worker start")

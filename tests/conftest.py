@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from django.test import Client
@@ -13,20 +14,25 @@ from lgcloud.accounts.actions import create_staff
 from lgcloud.accounts.models import Staff
 from lgcloud.core.permissions import Role
 from lgcloud.core.tenancy import TenantContext
-from lgcloud.municipalities.actions import load_municipalities, shipped_rows
+from lgcloud.municipalities.actions import choose_default_apps, load_municipalities, shipped_rows
 
 CHIYODA = "131016"
 SHINJUKU = "131041"
 HACHIOJI = "132012"
 PASSWORD = "correct-horse-battery-staple"
+SINCE = date(2000, 1, 1)  # the municipalities' apps are in force since long before any test date
 
 
 @pytest.fixture
 def tokyo(db: None) -> list[str]:
     """Tokyo's 62 municipalities, loaded with the real loader."""
     rows = [r for r in shipped_rows() if r["prefecture_code"] == "13"]
-    load_municipalities(TenantContext.system(None, purpose="test"), rows)
-    return [r["lg_code"] for r in rows]
+    system = TenantContext.system(None, purpose="test")
+    load_municipalities(system, rows)
+    codes = [r["lg_code"] for r in rows]
+    # Each uses the platform's default implementation of every 業務 (the app directory).
+    choose_default_apps(system, codes, effective_from=SINCE)
+    return codes
 
 
 StaffFactory = Callable[..., Staff]

@@ -118,6 +118,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# The implementation of each 業務 a municipality starts with when it joins the platform
+# (comma-separated app ids; empty: the only, or lgcloud's reference, implementation of each).
+DEFAULT_APPS = os.environ.get("LGCLOUD_DEFAULT_APPS", "")
+
 ROOT_URLCONF = "lgcloud.urls"
 WSGI_APPLICATION = "lgcloud.wsgi.application"
 

@@ -3,20 +3,21 @@ from oauth2_provider.views import TokenView
 
 from lgcloud.api import api
 from lgcloud.ops import views as ops_views
-from lgcloud.registry import public_views as registry_public_views
+from lgcloud.routing import gyomu_api_patterns, gyomu_page_patterns, public_patterns
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    # 業務 apps' API routes, each answered by the implementation the path's municipality chose.
+    path("api/v1/", include(gyomu_api_patterns())),
     # 連携: OAuth 2.0 token endpoint for other systems (client credentials only; docs/linkage.md).
     path("oauth/token/", TokenView.as_view(), name="oauth_token"),
     path("healthz", ops_views.healthz, name="healthz"),
     path("metrics", ops_views.metrics, name="metrics"),
-    path("verify/<str:code>/", registry_public_views.verify, name="certificate_verify"),
-    path("registry/", include("lgcloud.registry.urls")),
     path("linkage/", include("lgcloud.linkage.urls")),
     path("portability/", include("lgcloud.portability.urls")),
-    path("tax/", include("lgcloud.tax.urls")),
-    path("benefits/", include("lgcloud.benefits.urls")),
+    *public_patterns(),
+    # 業務 apps' pages at /<業務 slug>/, each answered by the implementation the municipality chose.
+    *gyomu_page_patterns(),
     # 運用監視: usage and charges, the service view, open data, the price list (docs/metering.md).
     path("", include("lgcloud.ops.urls")),
     # 開発用 OpenID Connect provider: answers 404 unless LGCLOUD_OIDC_DEV_PROVIDER is on (development only).

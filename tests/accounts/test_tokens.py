@@ -107,3 +107,9 @@ def test_a_token_stops_when_its_owner_becomes_an_admin(make_staff: StaffFactory)
     set_staff_roles(TenantContext.system("131016", "test"), staff_id, [Role.COUNTER, Role.MUNICIPAL_ADMIN])
     response = Client().get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"})
     assert response.status_code == 401
+
+
+def test_a_token_with_characters_outside_ascii_is_no_token_not_a_crash(tokyo: list[str]) -> None:
+    response = Client().get("/api/v1/me", HTTP_AUTHORIZATION="Bearer lgc_…トークン")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"

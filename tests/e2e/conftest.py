@@ -9,6 +9,7 @@ sync API (``executable_path``: no browser download). Needs ``make assets``
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +65,14 @@ def accounts(transactional_db: None, live_server: Any) -> Accounts:
     from lgcloud.accounts.actions import create_staff
     from lgcloud.core.permissions import Role
     from lgcloud.core.tenancy import TenantContext
-    from lgcloud.municipalities.actions import load_municipalities, shipped_rows
+    from lgcloud.municipalities.actions import choose_default_apps, load_municipalities, shipped_rows
 
     # Every shipped row (0.1 s): the operator list needs more than one page of 100.
-    load_municipalities(TenantContext.system(None, "test"), shipped_rows())
+    rows = shipped_rows()
+    load_municipalities(TenantContext.system(None, "test"), rows)
+    # Tokyo uses the platform's default implementation of every 業務 (the app directory).
+    tokyo = [r["lg_code"] for r in rows if r["prefecture_code"] == "13"]
+    choose_default_apps(TenantContext.system(None, "test"), tokyo, effective_from=date(2000, 1, 1))
     chiyoda = TenantContext.system("131016", "test")
     for username, name, role in (
         ("counter", "窓口 花子", Role.COUNTER),

@@ -3,6 +3,7 @@ the final-step check, the public verification page, and the glyphs on paper."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 from dataclasses import replace
@@ -13,6 +14,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.utils import timezone
+from pypdf import PdfReader, PdfWriter
 
 from lgcloud.audit.models import AuditRecord
 from lgcloud.core.permissions import Role
@@ -168,10 +170,10 @@ def test_five_members_take_two_pages_and_every_name_is_printed(clerk: TenantCont
         assert "世帯主" in page
     assert "以下余白" not in pages[0] and "以下余白" in pages[1]
     assert "この写しは、住民票の原本と相違ないことを証明する。" in pages[1]
-    # Names as stored. pdftotext keeps a variation selector only where the font maps it
-    # (IPAmj has 葛+VS19 but not 葛+VS17), so the IVS names are checked on the base character.
-    for name in ("𠮷野", "髙﨑", "葛城", "葛西"):
-        assert name in text.replace(KAZURA_MJ, "葛"), name
+    # Names as stored, variation selectors included: the PDF's text maps each variant glyph
+    # back to its whole sequence (葛+VS17 drawn from IPAex明朝, 葛+VS19 from IPAmj明朝).
+    for name in ("𠮷野", "髙﨑", KAZURA_IVS + "城", KAZURA_MJ + "西"):
+        assert name in text, name
     assert "\ufa11" in text  # 﨑 stays the compatibility ideograph, not 崎
     assert "\U00020bb7" in text  # 𠮷, not 吉
 
@@ -416,7 +418,7 @@ def test_the_final_check_refuses_a_document_for_someone_else(
     real_render = rendering.render_pdf
 
     # A renderer that hands back another request's print image (the Yokohama failure).
-    monkeypatch.setattr(rendering, "render_pdf", lambda doc: rendering.RenderedPdf(earlier.pdf, 1))
+    monkeypatch.setattr(rendering, "render_pdf", lambda doc: rendering.RenderedPdf(earlier.pdf))
     with pytest.raises(IssueRefused) as exc:
         issue(clerk, request("individual", wife))
     assert exc.value.code == "document_mismatch"
@@ -431,7 +433,7 @@ def test_the_final_check_refuses_a_document_for_someone_else(
     assert exc.value.code == "document_mismatch"
 
     # Bytes that are not a certificate at all.
-    monkeypatch.setattr(rendering, "render_pdf", lambda doc: rendering.RenderedPdf(b"%PDF-1.7\n%%EOF", 1))
+    monkeypatch.setattr(rendering, "render_pdf", lambda doc: rendering.RenderedPdf(b"%PDF-1.7\n%%EOF"))
     with pytest.raises(IssueRefused) as exc:
         issue(clerk, request("individual", wife))
     assert exc.value.code == "document_mismatch"
@@ -442,7 +444,18 @@ def test_a_document_missing_a_sheet_is_not_issued(
     clerk: TenantContext, household, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     real_render = rendering.render_pdf
-    monkeypatch.setattr(rendering, "render_pdf", lambda doc: replace(real_render(doc), pages=1))
+
+    def first_page_only(doc: rendering.CertificateDocument) -> rendering.RenderedPdf:
+        # The whole document's identity, but its second sheet lost on the way.
+        reader = PdfReader(io.BytesIO(real_render(doc).pdf))
+        writer = PdfWriter()
+        writer.add_page(reader.pages[0])
+        writer.add_metadata(dict(reader.metadata or {}))
+        out = io.BytesIO()
+        writer.write(out)
+        return rendering.RenderedPdf(out.getvalue())
+
+    monkeypatch.setattr(rendering, "render_pdf", first_page_only)
     with pytest.raises(IssueRefused) as exc:
         issue(clerk, request("household", *household.atena_numbers))  # 5 persons: 2 sheets
     assert exc.value.code == "document_mismatch"
@@ -488,11 +501,12 @@ def test_long_records_flow_onto_more_pages_and_nothing_is_dropped(tmp_path: Path
         household_head_name="長谷川木之下　左衛門1郎",
     )
     rendered = rendering.render_pdf(doc)
-    assert rendered.pages > rendering.expected_pages(doc) == 2  # the sheets did not fit: more pages
+    count = rendering.read_pdf(rendered.pdf).pages
+    assert count > rendering.expected_pages(doc) == 2  # the sheets did not fit: more pages
     text = pdf_text(rendered.pdf, tmp_path)
-    pages = text.split("\f")[: rendered.pages]
+    pages = text.split("\f")[:count]
     for n, page in enumerate(pages, start=1):
-        assert f"{n}/{rendered.pages}" in page  # numbered right, and the header is on every page
+        assert f"{n}/{count}" in page  # numbered right, and the header is on every page
         assert "東京都千代田区霞が関一丁目1番1号" in page
     for i in range(1, 6):
         assert f"左衛門{i}郎" in text  # every person is printed
@@ -500,16 +514,26 @@ def test_long_records_flow_onto_more_pages_and_nothing_is_dropped(tmp_path: Path
     assert "この写しは" in pages[-1]
 
 
-def test_the_identity_reader_handles_compressed_and_plain_pdfs() -> None:
-    from weasyprint import HTML
+def test_the_identity_reader_reads_what_pypdf_wrote_and_refuses_the_rest() -> None:
+    # A PDF written by another tool (pypdf, uncompressed) with the identity, one without it,
+    # one with a damaged identity, and bytes that are no PDF at all.
+    def pdf(keywords: str | None) -> bytes:
+        writer = PdfWriter()
+        writer.add_blank_page(595, 842)
+        writer.add_blank_page(595, 842)
+        if keywords is not None:
+            writer.add_metadata({"/Keywords": keywords})
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
 
     keywords = "lgcloud-certificate/1 lg=131016 issue=7 kind=individual subjects=0000000001+0000000002 code=x"
-    html = f'<html><head><title>証明書</title><meta name="keywords" content="{keywords}"></head><body>x</body></html>'
-    for options in ({}, {"uncompressed_pdf": True}):
-        identity = rendering.read_identity(HTML(string=html).write_pdf(**options))
-        assert identity == rendering.PdfIdentity("131016", 7, "individual", ("0000000001", "0000000002"), "x")
-    with pytest.raises(rendering.PdfIdentityError):
-        rendering.read_identity(HTML(string="<p>no identity</p>").write_pdf())
+    read = rendering.read_pdf(pdf(keywords))
+    assert read.identity == rendering.PdfIdentity("131016", 7, "individual", ("0000000001", "0000000002"), "x")
+    assert read.pages == 2
+    for bad in (pdf(None), pdf("lgcloud-certificate/1 lg=131016 issue=seven"), pdf("other 1"), b"%PDF-1.7\n%%EOF"):
+        with pytest.raises(rendering.PdfIdentityError):
+            rendering.read_identity(bad)
 
 
 # --- verification -----------------------------------------------------------------------------

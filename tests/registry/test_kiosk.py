@@ -341,7 +341,7 @@ def test_setting_a_pin_needs_the_registry_clerk(residents: dict[str, Person]) ->
 
 
 def test_the_endpoint_is_documented_as_returning_a_pdf(client: Client) -> None:
-    operation = client.get("/api/v1/openapi.json").json()["paths"][
+    operation = client.get("/api/v1/apps/lgcloud-registry/openapi.json").json()["paths"][
         "/api/v1/municipalities/{lg_code}/kiosk/certificates"
     ]["post"]
     assert "application/pdf" in operation["responses"]["200"]["content"]

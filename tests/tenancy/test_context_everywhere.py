@@ -21,6 +21,11 @@ ALLOWED_WITHOUT_CONTEXT = {
     "lgcloud.municipalities.queries.count_by_kind",
     "lgcloud.municipalities.queries.count_on_platform",
     "lgcloud.municipalities.actions.shipped_rows",
+    # The app directory: routing reads a municipality's chosen apps before any context exists.
+    "lgcloud.municipalities.queries.active_apps",
+    "lgcloud.municipalities.queries.is_enabled",
+    "lgcloud.municipalities.queries.enabled_manifests",
+    "lgcloud.municipalities.actions.default_apps",
     # Bearer-token sign-in: the token decides the tenant.
     "lgcloud.accounts.actions.staff_for_token",
     "lgcloud.accounts.actions.generate_password",

@@ -230,7 +230,7 @@ def revoke_api_token(ctx: TenantContext, token_id: int) -> None:
 
 def staff_for_token(raw: str) -> Staff | None:
     """The active owner of a valid, unexpired, unrevoked token, or None."""
-    if not raw.startswith(TOKEN_PREFIX):
+    if not raw.isascii() or not raw.startswith(TOKEN_PREFIX):  # a token is ASCII: anything else is no token
         return None
     now = timezone.now()
     with platform_scope():
@@ -291,7 +291,9 @@ def onboard_municipality(
 ) -> Onboarded:
     """Put a municipality on the platform with its first 団体管理者, in one transaction.
 
-    Safe to repeat: an existing account of that name is left as it is.
+    Joining the platform gives it the platform's default implementation of each 業務 (the app
+    directory, from today); its 団体管理者 can request others. Safe to repeat: an existing account of that name is
+    left as it is, and 業務 already chosen keep their choice.
     """
     from django.db import transaction
 

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from lgcloud.core.middleware import set_current_municipality
+
 from .context import context_for, is_fully_signed_in, requires_mfa
 
 # Paths a signed-in user may reach before passing the second factor.
@@ -26,4 +28,5 @@ class StaffContextMiddleware:
                     return HttpResponseRedirect(reverse("web:login_mfa"))
             else:
                 request.tenant_ctx = context_for(user)  # type: ignore[attr-defined]
+                set_current_municipality(request.tenant_ctx.lg_code)  # type: ignore[attr-defined]
         return self.get_response(request)

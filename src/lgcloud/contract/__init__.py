@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from lgcloud.core import checkdigits, wareki
 from lgcloud.core.outbox import emit
-from lgcloud.core.pages import staff_page
+from lgcloud.core.pages import apply_errors, jdate, staff_page
 from lgcloud.core.parameters import ParameterError, ParameterSet
 from lgcloud.core.permissions import Permission, PlatformPermission, Role
 from lgcloud.core.problems import Problem
@@ -64,10 +64,12 @@ __all__ = [
     "Role",
     "SubmissionView",
     "TenantContext",
+    "apply_errors",
     "bound",
     "checkdigits",
     "emit",
     "gyomu",
+    "jdate",
     "staff_page",
     "wareki",
 ]

@@ -114,6 +114,7 @@ class Manifest:
     grants: Mapping[Role, frozenset[Permission]] = field(default_factory=dict)
     resident_grants: frozenset[Permission] = frozenset()
     urls: str = ""  # the pages' URLconf module, served under ``/<業務 slug>/``
+    public_urls: str = ""  # pages anyone may open, with no personal data (a certificate's verification)
     api: str = ""  # a ninja Router (dotted path), served under ``/api/v1/``
     menu: tuple[MenuItem, ...] = ()
     layout: str = ""  # its part of the standard layout: a ``lgcloud.contract.LayoutPart`` (dotted path)
@@ -162,7 +163,7 @@ class Manifest:
         for path in dotted:
             if path and not _DOTTED.match(path):
                 fail(f"{path!r} is not a dotted path 'package.module:attribute'")
-        for module in (self.urls, self.procedures):
+        for module in (self.urls, self.public_urls, self.procedures):
             if module and not _MODULE.match(module):
                 fail(f"{module!r} is not a module path 'package.module'")
         if (self.urls or self.api or self.menu) and not self.gyomu:

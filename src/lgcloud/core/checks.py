@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from django.conf import settings
@@ -20,10 +21,14 @@ def storage_region_in_japan(app_configs: Any, **kwargs: Any) -> list[CheckMessag
     return []
 
 
-# Certificates print names in IPAmj明朝: the only installed font with 𠮷 and the MJ variants.
-CERTIFICATE_FONT_FILES = (
-    "/usr/share/fonts/truetype/ipamj/ipamjm.ttf",
-    "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
+# The certificates' fonts by family (registry/rendering.py loads exactly these files): names in
+# IPAmj明朝, the only installed font with 𠮷 and the MJ variants; the rest in IPAex (Debian's paths).
+CERTIFICATE_FONT_FILES = MappingProxyType(
+    {
+        "IPAmjMincho": "/usr/share/fonts/truetype/ipamj/ipamjm.ttf",
+        "IPAexMincho": "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
+        "IPAexGothic": "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
+    }
 )
 
 
@@ -33,12 +38,15 @@ def certificate_fonts_installed(app_configs: Any, **kwargs: Any) -> list[CheckMe
 
     from django.core.checks import Warning as CheckWarning
 
-    missing = [path for path in CERTIFICATE_FONT_FILES if not Path(path).exists()]
+    missing = [path for path in CERTIFICATE_FONT_FILES.values() if not Path(path).exists()]
     if missing:
         return [
             CheckWarning(
                 "証明書用のフォントがありません: " + ", ".join(missing),
-                hint="apt-get install fonts-ipamj-mincho fonts-ipaexfont-mincho（無いと 𠮷 などが豆腐になります）",
+                hint=(
+                    "apt-get install fonts-ipamj-mincho fonts-ipaexfont-mincho fonts-ipaexfont-gothic"
+                    "（無いと証明書を作成できません）"
+                ),
                 id="lgcloud.W002",
             )
         ]

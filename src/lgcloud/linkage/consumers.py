@@ -29,6 +29,7 @@ from django.db import transaction
 
 from lgcloud.contract.discovery import installed, resolve
 from lgcloud.core.tenancy import TenantContext, bound
+from lgcloud.municipalities.queries import is_enabled
 
 from .events import matches
 from .models import ConsumerCursor, Event
@@ -170,6 +171,8 @@ def run_all(lg_codes: list[str], *, only: list[str] | None = None) -> ConsumerRu
         if only and name not in only:
             continue
         for lg_code in lg_codes:
+            if item.app_id and not is_enabled(lg_code, item.app_id):
+                continue  # the municipality does not use the app that declared this consumer
             ctx = TenantContext.system(lg_code, purpose=f"linkage.consumer:{name}", actor_name=f"consumer {name}")
             count, error = run_consumer(ctx, item)
             run.handled[name] = run.handled.get(name, 0) + count

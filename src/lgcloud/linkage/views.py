@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lgcloud.core import wareki
-from lgcloud.core.pages import staff_page
+from lgcloud.core.pages import apply_errors, staff_page
 from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.registry.actions import PossibleDuplicate
@@ -99,8 +99,7 @@ def transfer(request: HttpRequest, ctx: TenantContext, transfer_id: str) -> Http
         except PossibleDuplicate as exc:
             form.add_error("confirm_duplicates", " ".join(exc.messages))
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request,

@@ -60,3 +60,45 @@ class Municipality(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.prefecture}{self.county}{self.name}"
+
+
+class AppChoice(models.Model):
+    """Which implementation of a 業務 a municipality uses, from when: requested, then decided.
+
+    The implementation active on a day is the approved choice of the 業務 with the latest
+    ``effective_from`` not after that day: at most one per 業務. A 団体管理者 requests, the 運用者
+    approves or rejects (both audited); the operator's onboarding and the verified switch
+    (``lgcloud switch_app``) record approved choices directly.
+
+    Platform data about municipalities, like :class:`Municipality` itself, not a municipality's own
+    records: the operator reads every municipality's requests, so it is not under row-level security.
+    """
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "承認待ち"
+        APPROVED = "approved", "承認済み"
+        REJECTED = "rejected", "却下"
+        WITHDRAWN = "withdrawn", "取下げ"
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    gyomu = models.CharField("業務", max_length=3)
+    app_id = models.CharField("実装", max_length=63)
+    app_version = models.CharField("版", max_length=40, blank=True)
+    effective_from = models.DateField("適用開始日")
+    state = models.CharField("状態", max_length=10, choices=State.choices)
+    note = models.CharField("申請の理由", max_length=500, blank=True)
+    requested_by_name = models.CharField("申請者", max_length=150, blank=True)
+    requested_at = models.DateTimeField("申請日時")
+    decided_by_name = models.CharField("判断者", max_length=150, blank=True)
+    decided_at = models.DateTimeField("判断日時", null=True, blank=True)
+    decision_reason = models.CharField("判断の理由", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "業務アプリの選択"
+        indexes = [
+            models.Index(fields=["municipality", "state", "gyomu", "effective_from"], name="app_choice_active_idx"),
+            models.Index(fields=["state", "requested_at"], name="app_choice_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id} {self.gyomu} → {self.app_id} ({self.effective_from}, {self.state})"

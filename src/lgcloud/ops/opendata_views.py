@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from lgcloud.core.pages import staff_page
+from lgcloud.core.pages import apply_errors, staff_page
 from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.municipalities.queries import get_municipality, list_lg_codes
@@ -57,8 +57,7 @@ def manage(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
                 ctx, reference_date=form.cleaned_data["reference_date"], since=form.cleaned_data["changes_since"]
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"公表案 第{release.number}号を作成しました。内容を確認して承認してください。")
             return redirect("ops:opendata_release", number=release.number)

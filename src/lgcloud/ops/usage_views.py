@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from lgcloud.core.pages import staff_page
+from lgcloud.core.pages import apply_errors, staff_page
 from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.municipalities.queries import get_municipality
@@ -74,8 +74,7 @@ def usage(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
                     ctx, annual_yen=baseline_form.cleaned_data["annual_yen"], note=baseline_form.cleaned_data["note"]
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    baseline_form.add_error(field if field in baseline_form.fields else None, errors)
+                apply_errors(baseline_form, exc)
             else:
                 messages.success(request, "平成30年度の経費を登録しました。")
                 return redirect(f"{request.path}?month={month}")

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from lgcloud.core.pages import staff_page
+from lgcloud.core.pages import apply_errors, staff_page
 from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.problems import Problem
 from lgcloud.core.tenancy import TenantContext
@@ -24,14 +24,6 @@ from .approvals import access, actions, queries
 from .forms import ExportRequestForm, RejectForm
 
 REQUEST = access.REQUEST
-
-
-def _apply_errors(form: ExportRequestForm | RejectForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _rows(ctx: TenantContext) -> list[dict[str, object]]:
@@ -59,7 +51,7 @@ def export_new(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
                 include_individual_numbers=form.cleaned_data["include_individual_numbers"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"全件出力を申請しました（申請番号 {req.pk}）。別の職員の承認を待っています。")
             return redirect("portability:export_detail", request_id=req.pk)
@@ -106,7 +98,7 @@ def export_detail(request: HttpRequest, ctx: TenantContext, request_id: int) -> 
             else:
                 raise Http404
         except ValidationError as exc:
-            _apply_errors(reject_form, exc)
+            apply_errors(reject_form, exc)
         except Problem as exc:
             if exc.status == 404:
                 raise Http404 from None

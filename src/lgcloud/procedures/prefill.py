@@ -13,7 +13,7 @@ from typing import Any
 
 from lgcloud.benefits import banks
 from lgcloud.benefits import queries as benefits_queries
-from lgcloud.core import wareki
+from lgcloud.core.pages import jdate
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.registry import queries as registry_queries
 from lgcloud.registry.rules.record import ResidentRecord
@@ -23,15 +23,6 @@ from .rules.definitions import Choice, Definition
 SEX_LABELS = {"1": "男", "2": "女"}
 ACCOUNT_TYPES = {1: "普通", 2: "当座", 4: "貯蓄", 9: "その他"}
 PUBLIC_FUNDS_SOURCE = "公金受取口座（国に登録された口座。給付アプリの記録）"
-
-
-def jdate(day: date | None) -> str:
-    if day is None:
-        return ""
-    try:
-        return f"{wareki.format_date(day)}（{day.isoformat()}）"
-    except wareki.WarekiError:
-        return day.isoformat()
 
 
 def _item(ctx: TenantContext, rec: ResidentRecord, item: str, today: date) -> str:

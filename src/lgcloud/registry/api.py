@@ -16,11 +16,13 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.params import functions as param
 
-from lgcloud.accounts.auth import api_context, staff_auth
+from lgcloud.contract import Problem
+from lgcloud.contract.platform import api_auth, api_context
 from lgcloud.core import idempotency
 from lgcloud.core.tenancy import TenantContext
 
 from . import actions, certificates, queries
+from .kiosk_api import router as kiosk_router
 from .permissions import RegistryPermission
 from .rules.record import ForeignResidentItems, ResidentRecord
 from .schemas import (
@@ -49,7 +51,7 @@ from .schemas import (
     SearchPageOut,
 )
 
-router = Router(tags=["住民記録"], auth=staff_auth())
+router = Router(tags=["住民記録"], auth=api_auth())
 
 LgCode = Annotated[str, param.Path(..., pattern=r"^[0-9]{6}$", description="全国地方公共団体コード")]
 Atena = Annotated[str, param.Path(..., pattern=r"^[0-9]{1,10}$", description="宛名番号")]
@@ -146,8 +148,28 @@ def _result(result: actions.ChangeResult) -> dict[str, Any]:
     return dataclasses.asdict(result)
 
 
-def _change(request: HttpRequest, ctx: TenantContext, payload: Schema, do: Callable[[], actions.ChangeResult]) -> Any:
+def _possible_duplicate(exc: actions.PossibleDuplicate) -> Problem:
+    errors = [{"field": f, "message": m} for f, ms in exc.message_dict.items() for m in ms]
+    return Problem(
+        409,
+        "possible_duplicate",
+        "同一人の可能性がある住民がいます",
+        "確認のうえ confirm_duplicates を true にして再送してください。",
+        errors,
+    )
+
+
+def _change(
+    request: HttpRequest, ctx: TenantContext, payload: Schema, change: Callable[[], actions.ChangeResult]
+) -> Any:
     """A 異動, at most once per ``Idempotency-Key`` when the client sends one (see core.idempotency)."""
+
+    def do() -> actions.ChangeResult:
+        try:
+            return change()
+        except actions.PossibleDuplicate as exc:
+            raise _possible_duplicate(exc) from None
+
     key = request.headers.get(idempotency.HEADER)
     if key is None:
         return Status(201, _result(do()))
@@ -314,3 +336,7 @@ def issue_certificate(request: HttpRequest, lg_code: LgCode, payload: Certificat
 def revoke_certificate(request: HttpRequest, lg_code: LgCode, issue_number: int, payload: CertificateRevokeIn) -> Any:
     certificates.revoke_certificate(_ctx(request, lg_code, "registry.certificate"), issue_number, payload.reason)
     return Status(204, None)
+
+
+# コンビニ交付 (the kiosk's own route) is part of the same API.
+router.add_router("", kiosk_router)

@@ -18,7 +18,7 @@ are met here:
   交付番号 and everything else roll back. The late render finishes in its thread and
   its bytes are dropped with the future (nothing else refers to them).
 - **The invariant at the last step.** Before returning, the PDF's own metadata is
-  read back from the bytes (:func:`~lgcloud.registry.rendering.read_identity`) and
+  read back from the bytes with pypdf (:func:`~lgcloud.registry.rendering.read_pdf`) and
   must name exactly this municipality, this 交付番号, this kind, this verification
   code and these 宛名番号 in this order, and it must have at least one page per sheet
   of the layout. Any difference raises ``IssueRefused("document_mismatch")`` and
@@ -273,7 +273,7 @@ def _issue(
     if doc.atena_numbers != subjects:
         raise _mismatch(ctx, issue_number)
     rendered = _render_within(doc, render_deadline)
-    _check_final(
+    pages = _check_final(
         ctx, rendered, request, issue_number=issue_number, code=code, expected_pages=rendering.expected_pages(doc)
     )
 
@@ -291,7 +291,7 @@ def _issue(
             "include": sorted(request.include),
             "items": list(doc.items),
             "layout": layout,
-            "pages": rendered.pages,
+            "pages": pages,
             "purpose": request.purpose,
             "individual_number_purpose": request.individual_number_purpose
             if "individual_number" in request.include
@@ -322,7 +322,7 @@ def _issue(
                 subject_id=atena,
                 fields=["individual_number", f"certificate:{issue_number}"],
             )
-    return IssuedCertificate(issue_number, code, rendered.pdf, fee, rendered.pages, subjects)
+    return IssuedCertificate(issue_number, code, rendered.pdf, fee, pages, subjects)
 
 
 def _check_status(request: CertificateRequest, records: dict[str, ResidentRecord]) -> None:
@@ -625,16 +625,20 @@ def _check_final(
     issue_number: int,
     code: str,
     expected_pages: int,
-) -> None:
-    """The final-step invariant: the bytes about to be handed out are this request's document."""
+) -> int:
+    """The final-step invariant: the bytes about to be handed out are this request's document.
+
+    Returns the number of pages, as read from the bytes.
+    """
     try:
-        identity = rendering.read_identity(rendered.pdf)
+        read = rendering.read_pdf(rendered.pdf)
     except rendering.PdfIdentityError:
         raise _mismatch(ctx, issue_number) from None
     expected = rendering.PdfIdentity(ctx.tenant_code, issue_number, request.kind, tuple(request.atena_numbers), code)
     # Each sheet starts a page, so fewer pages than sheets means a sheet is missing.
-    if identity != expected or rendered.pages < expected_pages:
+    if read.identity != expected or read.pages < expected_pages:
         raise _mismatch(ctx, issue_number)
+    return read.pages
 
 
 # --- after issue ------------------------------------------------------------------------------

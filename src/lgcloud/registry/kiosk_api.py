@@ -17,12 +17,12 @@ from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja.params import functions as param
 
-from lgcloud.accounts.auth import api_context, staff_auth
-from lgcloud.core.problems import Problem
+from lgcloud.contract import Problem
+from lgcloud.contract.platform import api_auth, api_context
 
 from . import kiosk
 
-router = Router(tags=["コンビニ交付"], auth=staff_auth())
+router = Router(tags=["コンビニ交付"], auth=api_auth())
 
 LgCode = Annotated[str, param.Path(..., pattern=r"^[0-9]{6}$", description="全国地方公共団体コード")]
 

@@ -39,6 +39,8 @@ MANIFEST = Manifest(
     # A signed-in resident reads their own record (prefill, access history), never another's.
     resident_grants=frozenset({P.RESIDENT_READ}),
     urls="lgcloud.registry.urls",
+    # The QR code on every certificate points here (<PUBLIC_URL>/verify/<code>/): never move it.
+    public_urls="lgcloud.registry.public_urls",
     api="lgcloud.registry.api:router",
     menu=(
         MenuItem(

@@ -1,28 +1,36 @@
-"""Certificates as PDF: HTML from a plain data object, then WeasyPrint. Pure of the database.
+"""Certificates as PDF: a plain data object, laid out by Typst. Pure of the database.
 
 :func:`render_pdf` takes a :class:`CertificateDocument` (values only, no ORM
 objects, no context) and returns the PDF bytes. It may run in a worker thread
-(see ``certificates.issue_certificate``), so it touches nothing shared: no
-database, no module state; it only reads its own template and stylesheet.
+(see ``certificates.issue_certificate``) while another thread renders another
+certificate, so every render has its own Typst compiler and its own input; the
+only thing shared is :class:`Typesetter` (the fonts, the template and the fonts'
+variation-sequence tables), loaded once per process and never changed after.
+Typst's own memo cache is keyed by a hash of every input it read, so a render can
+only ever reuse work done for identical inputs (ADR 0003).
 
 Layout (住民記録システム標準仕様書): 世帯連記式 prints up to 4 persons per A4 sheet, 個人票
 one person. The title and household header (住所・世帯主) and the footer (交付番号,
-page x/y, verification code, QR) repeat on every page as CSS running elements;
-persons flow between them, never split, with a new page at every sheet. Nothing
-has a fixed height, so nothing can be clipped: a sheet that does not fit flows
-onto another page, numbered by CSS counters.
+page x/y, verification code, QR) repeat on every page; persons flow between
+them, never split, with a new page at every sheet. Nothing has a fixed height, so
+nothing can be clipped: a sheet that does not fit flows onto another page. The
+layout itself is ``templates/registry/certificate.typ``; this module decides what
+goes in it (which items, in which rows) and passes it as JSON.
 
-Fonts are named explicitly (the default ``fc-match`` changes when other CJK
-fonts are installed): values from the register (names, addresses, 本籍) are set
-in IPAmj明朝 ("IPAmjMincho"), the only installed font with 𠮷 (U+20BB7) and the
-MJ 異体字 selected by IVS (葛+U+E0102 …); labels in IPAexゴシック, the rest in
-IPAex明朝.
+Fonts are files, named explicitly (no ``fc-match``): values from the register
+(names, addresses, 本籍) are set in IPAmj明朝, the only installed font with 𠮷
+(U+20BB7) and the MJ 異体字 selected by IVS (葛+U+E0102 …); labels in IPAexゴシック,
+the rest in IPAex明朝. Typst applies the fonts' variation-sequence tables (cmap
+format 14) itself and falls back from IPAmj明朝 to IPAex明朝 for a character IPAmj
+lacks. It does not fall back for a *sequence* a font lacks (it would draw IPAmj's
+base glyph), so :func:`register_runs` sends an IVS sequence that only IPAex明朝
+registers (the Adobe-Japan1 collection, e.g. 葛+U+E0100) to IPAex明朝.
 
 Every PDF carries its own identity in the document information dictionary
 (``/Keywords``): the municipality, the 交付番号, the kind, the 宛名番号 of the
-persons printed, in order, and the verification code. :func:`read_identity`
-reads it back from the bytes, so the caller can check the document it is about
-to hand out against the request (the final-step invariant).
+persons printed, in order, and the verification code. :func:`read_pdf` reads it
+back from the bytes with pypdf, with the number of pages, so the caller can check
+the document it is about to hand out against the request (the final-step invariant).
 
 Test hook: with ``settings.DEVELOPMENT`` true, ``settings.LGCLOUD_RENDER_DELAY_SECONDS``
 (default 0) makes :func:`render_pdf` sleep that long before rendering, to inject a
@@ -31,20 +39,20 @@ slow renderer in timeout and concurrency tests. Production settings never read i
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import threading
 import time
-import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import segno
 from django.conf import settings
-from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 
+from lgcloud.core.checks import CERTIFICATE_FONT_FILES
 from lgcloud.core.wareki import format_date
 
 Layout = Literal["household", "individual"]
@@ -132,7 +140,7 @@ class CertificateDocument:
                 f"lg={self.lg_code}",
                 f"issue={self.issue_number}",
                 f"kind={self.kind}",
-                # "+", not ",": WeasyPrint splits <meta name=keywords> at commas (and drops repeats).
+                # "+", not ",": PDF tools read a comma in /Keywords as a separator between keywords.
                 f"subjects={'+'.join(self.atena_numbers)}",
                 f"code={self.verification_code}",
             ]
@@ -142,7 +150,6 @@ class CertificateDocument:
 @dataclass(frozen=True)
 class RenderedPdf:
     pdf: bytes
-    pages: int
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,12 @@ class PdfIdentity:
     kind: str
     subjects: tuple[str, ...]
     verification_code: str
+
+
+@dataclass(frozen=True)
+class PdfReadBack:
+    identity: PdfIdentity
+    pages: int
 
 
 class PdfIdentityError(ValueError):
@@ -185,11 +198,6 @@ def expected_pages(doc: CertificateDocument) -> int:
 
 def _wareki(value: date | None) -> str:
     return format_date(value) if value is not None else ""
-
-
-def _qr_data_uri(url: str) -> str:
-    # Medium error correction survives a fold or a stain on a printed sheet.
-    return str(segno.make(url, error="m").svg_data_uri(scale=1, border=0, dark="#000"))
 
 
 @dataclass(frozen=True)
@@ -257,32 +265,208 @@ def _flow(cells: list[_Cell], width: int) -> list[list[_Cell]]:
     return rows
 
 
-def html_for(doc: CertificateDocument) -> str:
-    """The certificate as HTML (Django's template engine; every value is auto-escaped)."""
+# --- fonts and the glyph routing --------------------------------------------------------------
+
+# The two Mincho families whose variation sequences decide a run's font (the template names all
+# three families; core.checks.CERTIFICATE_FONT_FILES has their files and warns when one is missing).
+MJ, EX = "IPAmjMincho", "IPAexMincho"
+_SELECTOR = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")  # variation selectors (VS1–16, IVS VS17–256)
+
+
+class TypesetError(RuntimeError):
+    """Typst reported a problem (an unknown font, a bad value); the document is not issued."""
+
+
+@dataclass(frozen=True)
+class Typesetter:
+    """What every render shares, loaded once per process and never changed afterwards."""
+
+    fonts: Any  # typst.Fonts: the three certificate fonts, nothing from the system
+    template: bytes
+    mj_sequences: frozenset[tuple[int, int]]  # (base, selector) pairs IPAmj明朝's cmap format 14 registers
+    ex_sequences: frozenset[tuple[int, int]]  # the same for IPAex明朝
+
+
+_typesetter: Typesetter | None = None
+_typesetter_lock = threading.Lock()
+
+
+def _sequences(path: Path) -> frozenset[tuple[int, int]]:
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(path, lazy=True)  # only the cmap is read, not the 46 MB of outlines
+    pairs: set[tuple[int, int]] = set()
+    for table in font["cmap"].tables:
+        if table.format == 14:
+            for selector, entries in table.uvsDict.items():
+                pairs.update((base, selector) for base, _glyph in entries)
+    font.close()
+    return frozenset(pairs)
+
+
+def _load_typesetter() -> Typesetter:
+    import typst
+
+    files = {family: Path(path) for family, path in CERTIFICATE_FONT_FILES.items()}
+    missing = [str(path) for path in files.values() if not path.is_file()]
+    if missing:
+        raise TypesetError("証明書用のフォントがありません: " + ", ".join(missing))
+    fonts = typst.Fonts(
+        include_system_fonts=False,
+        include_embedded_fonts=False,
+        font_paths=sorted({str(path.parent) for path in files.values()}),
+    )
+    absent = set(files) - set(fonts.families())
+    if absent:
+        raise TypesetError("証明書用のフォントを読めません: " + ", ".join(sorted(absent)))
+    return Typesetter(
+        fonts=fonts,
+        template=(_TEMPLATES / "certificate.typ").read_bytes(),
+        mj_sequences=_sequences(files[MJ]),
+        ex_sequences=_sequences(files[EX]),
+    )
+
+
+def typesetter() -> Typesetter:
+    """The process's :class:`Typesetter`, loaded on first use (about 0.1 s) and kept."""
+    global _typesetter
+    if _typesetter is None:
+        with _typesetter_lock:
+            if _typesetter is None:
+                _typesetter = _load_typesetter()
+    return _typesetter
+
+
+Run = tuple[str, str]  # (text, "mj" | "ex")
+
+
+def register_runs(text: str) -> list[Run]:
+    """A value from the register as runs of one font each: IPAmj明朝, except an IVS sequence only IPAex明朝 has.
+
+    A sequence neither font registers is left in IPAmj明朝, which draws the base
+    character (what Unicode asks of a renderer that lacks the variant).
+    """
+    if not _SELECTOR.search(text):
+        return [(text, "mj")]
+    ts = typesetter()
+    runs: list[Run] = []
+    i = 0
+    while i < len(text):
+        j = i + 1
+        while j < len(text) and _SELECTOR.fullmatch(text[j]):
+            j += 1
+        cluster = text[i:j]
+        font = "mj"
+        if j - i > 1:
+            pair = (ord(cluster[0]), ord(cluster[1]))
+            if pair not in ts.mj_sequences and pair in ts.ex_sequences:
+                font = "ex"
+        if runs and runs[-1][1] == font:
+            runs[-1] = (runs[-1][0] + cluster, font)
+        else:
+            runs.append((cluster, font))
+        i = j
+    return runs
+
+
+# --- the document as Typst reads it -----------------------------------------------------------
+
+_PAGE_BODY_MM = 297 - 46 - 30  # A4 less the margins that hold the header and the footer
+_VERIFY_NOTE = (
+    "この証明書が交付されたこと及び失効していないことは、右の二次元コードから確認できます（氏名等は表示されません）。"
+)
+
+
+def _qr_svg(url: str) -> str:
+    # Medium error correction survives a fold or a stain on a printed sheet.
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=1, border=0, dark="#000", xmldecl=False)
+    return out.getvalue().decode("ascii")
+
+
+def _lines(value: str, *, register: bool) -> list[list[Run]]:
+    return [register_runs(line) if register else [(line, "ex")] for line in value.split("\n")]
+
+
+def _cell(cell: _Cell) -> dict[str, Any]:
+    if cell.person is not None:
+        p = cell.person
+        asides = [f"旧氏　{p.former_family_name}"] if p.former_family_name else []
+        asides += [f"通称　{p.alias}"] if p.alias else []
+        return {
+            "kind": "name",
+            "label": cell.label,
+            "colspan": cell.colspan,
+            "kana": p.name_kana,
+            "name": register_runs(p.name),
+            "asides": [register_runs(a) for a in asides],
+        }
+    if not cell.label:
+        return {"kind": "blank", "colspan": cell.colspan}
+    return {
+        "kind": "value",
+        "label": cell.label,
+        "colspan": cell.colspan,
+        "lines": _lines(cell.value, register=cell.register),
+    }
+
+
+def _estimated_height_mm(rows: list[list[_Cell]], *, individual: bool) -> float:
+    """A generous estimate of a person's height: 10 characters a line per pair of columns (40 in 個人票)."""
+    per_pair = 40 if individual else 10
+    height = 0.0
+    for row in rows:
+        lines = 1
+        for cell in row:
+            text = cell.person.name if cell.person is not None else cell.value
+            width = per_pair * cell.span
+            lines = max(
+                lines, sum(-(-len(line) // width) or 1 for line in text.split("\n")) + (3 if cell.person else 0)
+            )
+        height += lines * 5.0 + 2.0
+    return height
+
+
+def document_model(doc: CertificateDocument) -> dict[str, Any]:
+    """Everything the template prints, as plain JSON values (register values as font runs)."""
     sheets = _sheets(doc)
     lead = doc.persons[0] if doc.persons else None
     header_address = lead.address if lead else ""
-    width = _ROW_PAIRS if doc.layout == "household" else 1
-    context = {
-        "doc": doc,
+    individual = doc.layout == "individual"
+    width = 1 if individual else _ROW_PAIRS
+    model_sheets = []
+    for sheet in sheets:
+        persons = []
+        for i, p in enumerate(sheet.persons):
+            rows = _flow(_cells(doc, p, header_address=header_address), width)
+            persons.append(
+                {
+                    "index": sheet.first_index + i,
+                    "rows": [[_cell(c) for c in row] for row in rows],
+                    # Kept on one page, unless it could not fit on any page (then it may break).
+                    "breakable": _estimated_height_mm(rows, individual=individual) > _PAGE_BODY_MM * 0.9,
+                }
+            )
+        model_sheets.append(persons)
+    return {
+        "title": doc.title,
+        "author": doc.issuer_title,
         "keywords": doc.keywords,  # computed here so that a bad identifier stops the render loudly
-        "household": doc.layout == "household",
-        "show_head": "household_head" in doc.items,
-        "header_address": " ".join(x for x in (header_address, lead.address_detail if lead else "") if x),
-        "sheets": [
-            {
-                "persons": [
-                    {"index": s.first_index + i, "rows": _flow(_cells(doc, p, header_address=header_address), width)}
-                    for i, p in enumerate(s.persons)
-                ],
-            }
-            for s in sheets
-        ],
+        "description": f"{doc.title} 交付番号 第{doc.issue_number}号 {doc.municipality_name}",
+        "household": not individual,
+        "header_address": register_runs(
+            " ".join(x for x in (header_address, lead.address_detail if lead else "") if x)
+        ),
+        "head_name": register_runs(doc.household_head_name) if "household_head" in doc.items else None,
+        "issue_number": str(doc.issue_number),
+        "code": doc.verification_code,
+        "qr": _qr_svg(doc.verify_url),
+        "verify_note": _VERIFY_NOTE,
+        "sheets": model_sheets,
+        "certification": doc.certification,
         "issued_on": _wareki(doc.issued_on),
-        "qr": _qr_data_uri(doc.verify_url),
-        "css": mark_safe((_TEMPLATES / "certificate.css").read_text(encoding="utf-8")),  # noqa: S308 - our own file
+        "issuer": doc.issuer_title,
     }
-    return render_to_string("registry/certificate.html", context)
 
 
 def _injected_delay() -> float:
@@ -297,145 +481,49 @@ def _injected_delay() -> float:
 
 
 def render_pdf(doc: CertificateDocument) -> RenderedPdf:
-    """HTML → PDF with WeasyPrint; the identity goes into the PDF's /Keywords."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+    """The certificate as PDF (Typst); the identity goes into the PDF's /Keywords."""
+    import typst
 
     delay = _injected_delay()
     if delay:
         time.sleep(delay)
-    html = html_for(doc)
-    # A certificate loads nothing from outside: its only image is an inline data: URI,
-    # and a failure to load it stops the rendering instead of printing a sheet without it.
-    fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
-    document = HTML(string=html, base_url=str(_TEMPLATES), url_fetcher=fetcher).render()
-    return RenderedPdf(document.write_pdf(), len(document.pages))
+    ts = typesetter()
+    data = json.dumps(document_model(doc), ensure_ascii=False, separators=(",", ":"))
+    # A compiler of its own: its inputs (sys.inputs) are this document's and no other's.
+    compiler = typst.Compiler(font_paths=ts.fonts, ignore_system_fonts=True)
+    # Untagged: a certificate is a print image (counter, kiosk, post), and tags cost about
+    # 1.5 ms of CPU per PDF (bench/certificate_renderers.py).
+    pdf, warnings = compiler.compile_with_warnings(
+        input=ts.template, sys_inputs={"data": data}, format="pdf", pdf_tags=False
+    )
+    if warnings:
+        # A warning is a font or layout problem (e.g. an unknown font family): fail closed.
+        raise TypesetError("Typst warned: " + "; ".join(str(w.message) for w in warnings))
+    if not isinstance(pdf, bytes):
+        raise TypesetError("Typst returned no PDF")
+    return RenderedPdf(pdf)
 
 
 # --- reading the identity back ----------------------------------------------------------------
-#
-# A deliberately small reader for what WeasyPrint (pydyf) writes: the trailer (or the
-# cross-reference stream's dictionary, which is never compressed) names the /Info object;
-# that object is either a plain "N 0 obj" or sits in a Flate-compressed object stream.
-# Anything it does not understand is an error, so the caller fails closed.
 
 
-def _info_object_number(pdf: bytes) -> int:
-    refs = re.findall(rb"/Info\s+(\d+)\s+0\s+R", pdf)
-    if not refs:
-        raise PdfIdentityError("PDF に文書情報がありません。")
-    return int(refs[-1])  # the last trailer wins (incremental updates append)
+def read_pdf(pdf: bytes) -> PdfReadBack:
+    """The identity the PDF carries (see :attr:`CertificateDocument.keywords`) and its page count, from its bytes."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
 
-
-def _object_streams(pdf: bytes) -> Iterator[tuple[int, int, bytes]]:
-    """(/First, /N, inflated data) of every object stream."""
-    for match in re.finditer(rb"/Type\s*/ObjStm", pdf):
-        start = pdf.rfind(b" obj", 0, match.start())
-        stream_kw = re.compile(rb"stream\r?\n").search(pdf, match.end())
-        if start < 0 or stream_kw is None:
-            raise PdfIdentityError("PDF のオブジェクトストリームを読めません。")
-        header = pdf[start : stream_kw.start()]
-        length = re.search(rb"/Length\s+(\d+)(?!\s+\d+\s+R)", header)
-        first = re.search(rb"/First\s+(\d+)", header)
-        count = re.search(rb"/N\s+(\d+)", header)
-        if length is None or first is None or count is None or b"/FlateDecode" not in header:
-            raise PdfIdentityError("PDF のオブジェクトストリームを読めません。")
-        raw = pdf[stream_kw.end() : stream_kw.end() + int(length.group(1))]
-        yield int(first.group(1)), int(count.group(1)), zlib.decompress(raw)
-
-
-def _object_body(pdf: bytes, number: int) -> bytes:
-    direct = re.search(rb"(?<![0-9])%d\s+0\s+obj\b(.*?)endobj" % number, pdf, flags=re.S)
-    if direct is not None:
-        return direct.group(1)
-    for first, count, data in _object_streams(pdf):
-        numbers = [int(n) for n in data[:first].split()]
-        if len(numbers) != 2 * count:
-            raise PdfIdentityError("PDF のオブジェクトストリームを読めません。")
-        pairs = list(zip(numbers[0::2], numbers[1::2], strict=True))
-        for i, (num, offset) in enumerate(pairs):
-            if num == number:
-                end = pairs[i + 1][1] if i + 1 < len(pairs) else len(data) - first
-                return data[first + offset : first + end]
-    raise PdfIdentityError("PDF の文書情報が見つかりません。")
-
-
-_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"(": b"(", b")": b")", b"\\": b"\\"}
-
-
-def _literal_string(data: bytes, start: int) -> bytes:
-    """A PDF literal string starting at ``data[start] == b'('``: balanced parentheses, backslash escapes."""
-    out = bytearray()
-    depth = 0
-    i = start
-    while i < len(data):
-        ch = data[i : i + 1]
-        if ch == b"\\":
-            nxt = data[i + 1 : i + 2]
-            if nxt in _ESCAPES:
-                out += _ESCAPES[nxt]
-                i += 2
-                continue
-            octal = re.match(rb"[0-7]{1,3}", data[i + 1 : i + 4])
-            if octal:
-                out.append(int(octal.group(0), 8) & 0xFF)
-                i += 1 + len(octal.group(0))
-                continue
-            if nxt == b"\r" and data[i + 2 : i + 3] == b"\n":
-                i += 3  # line continuation (CR LF)
-            elif nxt in (b"\r", b"\n"):
-                i += 2  # line continuation
-            else:
-                out += nxt  # an unknown escape stands for the character itself
-                i += 2
-            continue
-        if ch == b"(":
-            depth += 1
-            if depth > 1:
-                out += ch
-        elif ch == b")":
-            depth -= 1
-            if depth == 0:
-                return bytes(out)
-            out += ch
-        else:
-            out += ch
-        i += 1
-    raise PdfIdentityError("PDF の文字列が閉じていません。")
-
-
-def _text(raw: bytes) -> str:
-    if raw.startswith(b"\xfe\xff"):
-        return raw[2:].decode("utf-16-be")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    return raw.decode("latin-1")
-
-
-def _info_entry(info: bytes, key: bytes) -> str:
-    match = re.search(rb"/" + key + rb"\s*([(<])", info)
-    if match is None:
-        raise PdfIdentityError("PDF に識別情報がありません。")
-    if match.group(1) == b"(":
-        return _text(_literal_string(info, match.start(1)))
-    end = info.index(b">", match.end())
-    return _text(bytes.fromhex(info[match.end() : end].decode("ascii")))
-
-
-def read_identity(pdf: bytes) -> PdfIdentity:
-    """The identity the PDF carries (see :attr:`CertificateDocument.keywords`), read from its bytes."""
     try:
-        info = _object_body(pdf, _info_object_number(pdf))
-        keywords = _info_entry(info, b"Keywords").split()
-    except (ValueError, zlib.error) as exc:
-        if isinstance(exc, PdfIdentityError):
-            raise
+        reader = PdfReader(io.BytesIO(pdf), strict=True)
+        info = reader.metadata
+        keywords = str(info.get("/Keywords", "")).split() if info is not None else []
+        pages = len(reader.pages)
+    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
         raise PdfIdentityError("PDF の識別情報を読めません。") from exc
     if not keywords or keywords[0] != IDENTITY_TAG:
         raise PdfIdentityError("lgcloud の証明書ではありません。")
     fields = dict(token.split("=", 1) for token in keywords[1:] if "=" in token)
     try:
-        return PdfIdentity(
+        identity = PdfIdentity(
             lg_code=fields["lg"],
             issue_number=int(fields["issue"]),
             kind=fields["kind"],
@@ -444,3 +532,9 @@ def read_identity(pdf: bytes) -> PdfIdentity:
         )
     except (KeyError, ValueError) as exc:
         raise PdfIdentityError("PDF の識別情報が欠けています。") from exc
+    return PdfReadBack(identity, pages)
+
+
+def read_identity(pdf: bytes) -> PdfIdentity:
+    """The identity the PDF carries, read from its bytes (see :func:`read_pdf`)."""
+    return read_pdf(pdf).identity

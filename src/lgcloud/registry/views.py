@@ -20,8 +20,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from lgcloud.core import wareki
-from lgcloud.core.pages import staff_page
+from lgcloud.core.pages import apply_errors as shared_apply_errors
+from lgcloud.core.pages import jdate, staff_page
 from lgcloud.core.tenancy import TenantContext
 
 from . import actions, certificates, queries
@@ -70,16 +70,6 @@ ISSUE = RegistryPermission.CERTIFICATE_ISSUE
 
 def _label(choices: Iterable[tuple[str, str]], value: str) -> str:
     return dict(choices).get(value, value)
-
-
-def jdate(day: date | None) -> str:
-    """「昭和55年4月1日（1980-04-01）」: 和暦 for people, 西暦 for matching the 届書."""
-    if day is None:
-        return ""
-    try:
-        return f"{wareki.format_date(day)}（{day.isoformat()}）"
-    except wareki.WarekiError:
-        return day.isoformat()
 
 
 def _member_row(m: queries.PersonSummary) -> dict[str, Any]:
@@ -217,22 +207,8 @@ def apply_errors(
     aliases: Mapping[str, str] | None = None,
     persons: Sequence[forms.Form] = (),
 ) -> None:
-    """Put an action's Japanese messages beside the fields they name; the rest go to the summary.
-
-    ``persons``: the forms behind ``persons.<i>.<field>`` keys, in the order the action got them.
-    """
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    names = {**_ALIASES, **(aliases or {})}
-    for key, errors in exc.message_dict.items():
-        if key.startswith("persons."):
-            _, index, field = key.split(".", 2)
-            if int(index) < len(persons) and field in persons[int(index)].fields:
-                persons[int(index)].add_error(field, errors)
-                continue
-        target = names.get(key, key)
-        form.add_error(target if target in form.fields else None, errors)
+    """The page's form errors, with the names the registry's actions use for some fields."""
+    shared_apply_errors(form, exc, aliases={**_ALIASES, **(aliases or {})}, persons=persons)
 
 
 def _done(request: HttpRequest, result: actions.ChangeResult, what: str, atena: str | None = None) -> HttpResponse:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth import authenticate, logout
 from django.core.exceptions import ValidationError
@@ -22,7 +20,7 @@ from lgcloud.accounts.identifiers import make_login_id
 from lgcloud.audit.actions import record, record_platform
 from lgcloud.audit.queries import AuditFilter, search_audit_log
 from lgcloud.core.checkdigits import CheckDigitError, validate_lg_code
-from lgcloud.core.pages import staff_page
+from lgcloud.core.pages import apply_errors, staff_page
 from lgcloud.core.permissions import MFA_REQUIRED_ROLES, PlatformPermission, Role
 from lgcloud.core.tenancy import TenantContext
 from lgcloud.municipalities import actions as municipality_actions
@@ -39,14 +37,6 @@ from .forms import (
     StaffCreateForm,
     StaffRolesForm,
 )
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -155,7 +145,7 @@ def staff_list(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
                     roles=[Role(r) for r in form.cleaned_data["roles"]],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 return render(
                     request, "web/staff_created.html", {"staff": created.staff, "password": created.generated_password}
@@ -195,7 +185,7 @@ def staff_detail(request: HttpRequest, ctx: TenantContext, staff_id: int) -> Htt
             else:
                 raise Http404
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         staff = accounts_access.get_staff_for_management(ctx, staff_id)
     return render(
         request,
@@ -225,7 +215,7 @@ def tokens(request: HttpRequest, ctx: TenantContext) -> HttpResponse:
                     ctx, ctx.actor_id or 0, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 form = ApiTokenForm()
     return render(
@@ -281,7 +271,7 @@ def operator_municipalities(request: HttpRequest, ctx: TenantContext) -> HttpRes
             try:
                 created = municipality_actions.create_municipality(ctx, **data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, f"{created.name}（{created.lg_code}）を登録しました。")
                 return redirect("web:operator_municipality", lg_code=created.lg_code)
@@ -315,7 +305,7 @@ def operator_municipality(request: HttpRequest, ctx: TenantContext, lg_code: str
             try:
                 municipality_actions.update_municipality(ctx, lg_code, **form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, "団体情報を更新しました。")
                 return redirect("web:operator_municipality", lg_code=lg_code)

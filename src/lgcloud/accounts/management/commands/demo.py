@@ -53,7 +53,8 @@ class Command(BaseCommand):
                 f"団体 {', '.join(missing)} がありません。先に lgcloud load_municipalities を実行してください。"
             )
         platform = TenantContext.system(None, purpose="demo", actor_name="demo")
-        # The demo region: Tokyo's 62 municipalities are on the platform.
+        # The demo region: Tokyo's 62 municipalities are on the platform, each with the platform's
+        # default implementation of every 業務 from the day it joined (a 団体管理者 can request others).
         for code in list_lg_codes():
             if code.startswith("13"):
                 update_municipality(platform, code, on_platform=True)
