@@ -48,6 +48,8 @@ run: install assets ## デモを起動 http://127.0.0.1:8000 / serve the demo on
 	$(DEV_ENV) $(LGCLOUD) load_municipalities
 	$(DEV_ENV) $(LGCLOUD) demo
 	$(DEV_ENV) $(LGCLOUD) publish_procedures
+	@# A month of metered use through the real request path and jobs, and an open-data release (docs/metering.md).
+	$(DEV_ENV) $(LGCLOUD) demo_usage
 	@# The audit sealer runs beside the server (about one pass a second) and stops with it.
 	$(DEV_ENV) $(LGCLOUD) audit_seal & sealer=$$!; trap 'kill $$sealer' EXIT; \
 	$(DEV_ENV) $(LGCLOUD) runserver $(HOST):$(PORT)

@@ -6,7 +6,9 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -111,3 +113,33 @@ def test_demo_refuses_production_settings(tmp_path: Path) -> None:
     result = subprocess.run([LGCLOUD, "demo"], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "開発環境" in result.stderr
+
+
+def test_demo_usage_meters_a_month_whose_charges_add_up_and_publishes_open_data(
+    twice: tuple[Path, str, str],
+) -> None:
+    """`make run`'s metering step, on a tiny setting, twice (the second run adds nothing)."""
+    var, _, _ = twice
+    _run(var, "publish_procedures")
+    for _ in range(2):
+        _run(var, "demo_usage", "--days", "2", "--requests-per-day", "2")
+    with sqlite3.connect(var / "lgcloud.sqlite3") as conn:
+        metered = conn.execute(
+            "SELECT municipality_id, COUNT(DISTINCT day) FROM ops_usageday WHERE meter = 'requests.page_read'"
+            " GROUP BY municipality_id ORDER BY 1"
+        ).fetchall()
+        assert metered == [("131016", 2), ("131041", 2), ("132012", 2)]
+        published = conn.execute("SELECT COUNT(*) FROM ops_opendatarelease WHERE status = 'published'").fetchone()
+        assert published == (3,)
+        jobs = conn.execute("SELECT COUNT(*) FROM ops_usageday WHERE meter = 'job_ms'").fetchone()
+        assert jobs[0] >= 1
+    check = (
+        "from django.utils import timezone; from lgcloud.ops.charges import compute_month;"
+        "m = compute_month(timezone.localdate().strftime('%Y-%m'));"
+        "print(m.total_yen, m.cost_yen, len(m.charges))"
+    )
+    total, cost, municipalities = _run(var, "shell", "-c", check).stdout.strip().splitlines()[-1].split()
+    assert total == cost and municipalities == "62"
+    month = datetime.now(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m")
+    report = _run(var, "usage_report", "--municipality", "131041", "--month", month).stdout
+    assert report.splitlines()[-1].startswith(f"131041,新宿区,{month},合計")

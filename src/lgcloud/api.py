@@ -10,6 +10,7 @@ from lgcloud.audit.api import router as audit_router
 from lgcloud.core.api import install_problem_handlers
 from lgcloud.linkage.api import router as linkage_router
 from lgcloud.municipalities.api import router as municipalities_router
+from lgcloud.ops.api import router as ops_router
 from lgcloud.portability.api import router as portability_router
 
 api = NinjaAPI(
@@ -29,3 +30,4 @@ api.add_router("", accounts_router)
 api.add_router("", audit_router)
 api.add_router("", portability_router)
 api.add_router("", linkage_router)
+api.add_router("", ops_router)

@@ -96,6 +96,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so the CPU and time it books per municipality and 業務 are the whole request's.
+    "lgcloud.ops.metering.MeteringMiddleware",
     "lgcloud.core.middleware.RequestIdMiddleware",
     "lgcloud.core.api.ApiProblemMiddleware",
     "lgcloud.ops.middleware.MetricsMiddleware",
@@ -289,6 +291,13 @@ AUDIT_SEAL_LAG_ALERT = float(os.environ.get("LGCLOUD_AUDIT_SEAL_LAG_ALERT", "5")
 API_TOKEN_DEFAULT_DAYS = int(os.environ.get("LGCLOUD_API_TOKEN_DAYS", "90"))
 # Optional bearer token protecting /metrics (Prometheus scrape config sets it).
 METRICS_TOKEN = os.environ.get("LGCLOUD_METRICS_TOKEN", "")
+
+# Usage metering (docs/metering.md): each worker flushes its in-memory tally this often (0: only
+# when told, e.g. by a command or the tests) and appends raw request records under this folder.
+USAGE_FLUSH_SECONDS = float(os.environ.get("LGCLOUD_USAGE_FLUSH_SECONDS", "15"))
+USAGE_LOG_DIR = os.environ.get("LGCLOUD_USAGE_LOG_DIR", str(VAR_DIR / "usage"))
+# Distinct municipality label values a worker gives its Prometheus metrics before "other".
+METRICS_MAX_MUNICIPALITIES = int(os.environ.get("LGCLOUD_METRICS_MAX_MUNICIPALITIES", "2000"))
 
 OTP_TOTP_ISSUER = "lgcloud"
 

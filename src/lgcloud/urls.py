@@ -23,7 +23,8 @@ urlpatterns = [
     # オンライン申請: the residents' portal (/portal/…) and the staff review pages (/procedures/…).
     path("", include("lgcloud.procedures.urls")),
     # The platform's own pages: staff and tokens, the audit log, the app directory and the
-    # operator's municipality list, 稼働状況 and the batch jobs; then sign-in and the dashboard.
+    # operator's municipality list, 運用監視 (稼働状況, batch jobs, usage and charges, the service view,
+    # open data, the price list: docs/metering.md); then sign-in and the dashboard.
     path("", include("lgcloud.accounts.urls")),
     path("", include("lgcloud.audit.urls")),
     path("", include("lgcloud.municipalities.urls")),

@@ -36,6 +36,7 @@ SPECIAL_PAGES = {"404", "403", "locked out (429)", "logged out"}
 OWN_E2E_COVERAGE = {
     "procedures": "tests/e2e/test_procedures.py (resident portal and review pages need the OIDC sign-in)",
     "dev_idp": "tests/e2e/test_procedures.py (the development OpenID Connect provider the portal signs in with)",
+    "ops": "tests/e2e/test_ops_pages.py (usage, charges, service, open data, price list; it walks ops.urls)",
 }
 
 # Named routes that answer with something other than an HTML page, so axe has nothing to check.

@@ -156,8 +156,24 @@ def _seed_tenant(row: dict[str, str]) -> Tenant:
     token = create_api_token(ctx, auditor_id, name="test").raw
     _seed_residents(ctx)
     _seed_rules(ctx)
+    _seed_ops(ctx)
     _seed_export_request(row["lg_code"], admin_id, f"{row['name']} kanri")
     return Tenant(row["lg_code"], row["name"], admin_id, auditor_id, counter_id, device.persistent_id, token)
+
+
+def _seed_ops(ctx: TenantContext) -> None:
+    """Usage readings (through the metering flush's action), the FY2018 baseline and an open-data draft."""
+    from django.utils import timezone
+
+    from lgcloud.ops import actions as ops
+
+    today = timezone.localdate()
+    platform = TenantContext.system(None, purpose="test.seed")
+    ops.add_usage(
+        platform, {(ctx.tenant_code, today, "001", "requests.page_read"): 3, (None, today, "platform", "cpu_us"): 5}
+    )
+    ops.set_baseline(ctx, annual_yen=100_000_000, note="seed")
+    ops.prepare_release(ctx, reference_date=today, since=today.replace(day=1))
 
 
 def _seed_export_request(lg_code: str, admin_id: int, admin_name: str) -> None:

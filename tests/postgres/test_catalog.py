@@ -50,6 +50,8 @@ PLATFORM_TABLES = {
     "oauth2_provider_devicegrant": "unused (no device flow)",
     # 行政手続オンライン化: published procedure versions are the same for every municipality (YAML in the repo).
     "procedures_proceduredefinition": "published procedure definitions: platform-wide reference data",
+    # 運用監視: requests that worked for no municipality (the operator, anonymous pages): the platform's own use.
+    "ops_platformusageday": "usage of the platform itself, booked to no municipality (docs/metering.md)",
 }
 # Tables that reference a tenant table without a tenant column of their own
 # (so RLS cannot key on them), accepted with the reason above.

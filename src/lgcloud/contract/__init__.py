@@ -34,24 +34,29 @@ from .manifest import (
     ProcedureEffect,
 )
 from .procedures import ProcedureRefused, SubmissionView
+from .statistics import ChangeCount, HouseholdCount, OpenDataSource, PopulationCount
 
 CONTRACT_VERSION = "1.0"
 
 __all__ = [
     "CONTRACT_VERSION",
     "GYOMU",
+    "ChangeCount",
     "ChoiceSource",
     "Consumer",
     "DataRead",
     "FieldCheck",
     "Gyomu",
+    "HouseholdCount",
     "Manifest",
     "ManifestError",
     "MenuItem",
+    "OpenDataSource",
     "ParameterError",
     "ParameterSet",
     "Permission",
     "PlatformPermission",
+    "PopulationCount",
     "PrefillItem",
     "Problem",
     "ProcedureEffect",

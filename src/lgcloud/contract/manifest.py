@@ -129,6 +129,10 @@ class Manifest:
     parameters: tuple[str, ...] = ()  # dotted paths of its ``ParameterSet`` objects
     job_kinds: Mapping[str, str] = field(default_factory=dict)  # job kind → 日本語
     ready: str = ""  # a function run once when the platform has loaded every app (dotted path)
+    # Metering and open data (lgcloud.contract.statistics): the app's daily countables, and the
+    # 住民基本台帳 aggregates ops publishes as open data (dotted paths).
+    usage: str = ""
+    opendata: str = ""
 
     @property
     def slug(self) -> str:
@@ -152,7 +156,7 @@ class Manifest:
             fail(f"built for contract {self.contract}, this platform offers contract 1")
         if not (self.name and self.vendor and self.version and self.django_app):
             fail("name, vendor, version and django_app are required")
-        dotted = [self.api, self.layout, self.ready, *self.parameters]
+        dotted = [self.api, self.layout, self.ready, self.usage, self.opendata, *self.parameters]
         dotted += [e.handler for e in self.effects] + [p.reader for p in self.prefill]
         dotted += [c.handler for c in self.consumers] + [c.checker for c in self.checks]
         dotted += [c.source for c in self.choice_sources]

@@ -101,6 +101,10 @@ class PlatformPermission(Permission):
     PLATFORM_MUNICIPALITY_MANAGE = "platform:municipality:manage", "団体（テナント）の管理"
     PLATFORM_APPS_APPROVE = "platform:apps:approve", "団体の業務アプリ選択の承認"
     PLATFORM_HEALTH_READ = "platform:health:read", "稼働状況・メトリクスの参照"
+    USAGE_READ = "municipal:usage:read", "自団体の利用量・利用料・サービス状況の参照"
+    USAGE_MANAGE = "municipal:usage:manage", "自団体の従前経費（平成30年度）の登録"
+    OPENDATA_APPROVE = "municipal:opendata:approve", "オープンデータの作成と公表の承認"
+    PLATFORM_USAGE_READ = "platform:usage:read", "全団体の利用量・利用料の参照"
 
 
 # Permission scopes that touch residents' personal data: never granted to the operator.
@@ -206,6 +210,9 @@ grant(
             P.WEBHOOK_MANAGE,
             P.EVENTS_READ,
             P.CLIENT_MANAGE,
+            P.USAGE_READ,
+            P.USAGE_MANAGE,
+            P.OPENDATA_APPROVE,
         },
         Role.OPERATOR: _BASE
         | {
@@ -213,6 +220,7 @@ grant(
             P.PLATFORM_MUNICIPALITY_MANAGE,
             P.PLATFORM_APPS_APPROVE,
             P.PLATFORM_HEALTH_READ,
+            P.PLATFORM_USAGE_READ,
         },
     },
     residents={P.RESIDENT_FILE},

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from lgcloud.core import placement
+from lgcloud.core import placement, usage
 from lgcloud.core.permissions import Permission, PlatformPermission, Role, check_known, permissions_for
 
 TENANT_SETTING = "lgcloud.lg_code"
@@ -177,6 +177,7 @@ def bound(ctx: TenantContext) -> Iterator[TenantContext]:
     evaluated after it would run without the tenant setting and see nothing.
     The operator's context (no municipality) sees no municipality's rows.
     """
+    usage.note(ctx.lg_code)  # metering: the request works for this municipality (core.usage)
     with _db_scope(_DbSettings(lg_code=ctx.lg_code or "", platform=ctx.is_platform)):
         yield ctx
 

@@ -20,6 +20,7 @@ from lgcloud.municipalities.queries import count_on_platform
 
 from .health import check_audit_seal, check_health
 from .metrics import MUNICIPALITIES, REGISTRY
+from .service import refresh_service_gauges
 
 
 @require_GET
@@ -44,6 +45,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
             return HttpResponse("metrics token required\n", status=401, content_type="text/plain")
     if check_health().ok:
         check_audit_seal()
+        refresh_service_gauges()
     on, off = count_on_platform()
     MUNICIPALITIES.labels("true").set(on)
     MUNICIPALITIES.labels("false").set(off)

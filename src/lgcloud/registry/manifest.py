@@ -48,6 +48,8 @@ MANIFEST = Manifest(
         ),
         MenuItem("他団体からの転入", "linkage:transfers", P.TRANSFER_CONFIRM, "基盤上の他団体から届いた転出証明書情報"),
     ),
+    usage="lgcloud.registry.statistics:usage",
+    opendata="lgcloud.registry.statistics:OPENDATA",
     events=(
         "registry.person.moved_in",
         "registry.person.entered_ex_officio",

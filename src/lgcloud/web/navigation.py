@@ -39,7 +39,12 @@ _ADMIN = (
     MenuItem(
         "業務アプリの承認", "municipalities:operator_apps", P.PLATFORM_APPS_APPROVE, "実装の一覧と団体の選択申請の承認"
     ),
+    MenuItem("利用量・利用料", "ops:usage", P.USAGE_READ, "月次の利用料の明細（CSV・PDF）と平成30年度との比較"),
+    MenuItem("サービス状況", "ops:service", P.USAGE_READ, "自団体の業務ごとの応答時間・エラー率と SLO"),
+    MenuItem("オープンデータ", "ops:opendata_manage", P.OPENDATA_APPROVE, "人口・世帯・異動の統計の作成と公表の承認"),
     MenuItem("稼働状況", "ops:health", P.PLATFORM_HEALTH_READ, "基盤の稼働状況"),
+    MenuItem("利用料（全団体）", "ops:operator_usage", P.PLATFORM_USAGE_READ, "全団体の月次利用料と基盤の経費"),
+    MenuItem("サービス状況（全団体）", "ops:operator_service", P.PLATFORM_HEALTH_READ, "団体・業務ごとの SLO と警告"),
     MenuItem("API トークン", "accounts:tokens", P.DASHBOARD_VIEW, "RPA・スクリプト用の個人用トークン"),
 )
 _JOBS = MenuItem("バッチ処理", "ops:jobs", P.DASHBOARD_VIEW, "賦課計算・対象者抽出・振込データ作成などの処理の記録")
