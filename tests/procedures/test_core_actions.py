@@ -224,6 +224,7 @@ def test_filing_twice_pays_the_household_once(resident: Resident, programme: str
         "programme": programme,
         "household_number": get_record(WELFARE, resident.atena_number).household_number,
         "account": "公金受取口座",
+        "message": "給付金の申請を受け付けました（振込先: 公金受取口座）。振込の日は、あらためてお知らせします。",
     }
     application = Application.objects.get(municipality_id=CHIYODA)
     assert application.applicant_atena_number == resident.atena_number and application.channel == "online"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from lgcloud.core.tenancy import TenantContext
-from lgcloud.procedures import catalog
+from lgcloud.procedures import catalog, hooks
 from lgcloud.procedures.actions import Filing, publish_definitions, submit
 from lgcloud.procedures.models import ProcedureDefinition, Submission
 from lgcloud.procedures.queries import submission_definition
@@ -33,38 +33,60 @@ def test_a_broken_definition_names_every_problem() -> None:
                 "code": "x",
                 "title": "",
                 "reviewer_role": "operator",
-                "fields": [{"name": "a", "label": "A", "type": "colour"}],
-                "prefill": [{"field": "n", "item": "individual_number", "label": "個人番号"}],
-                "on_approve": {"action": "registry.address_change"},
-            }
-        )
-    text = " ".join(refused.value.problems)
-    for expected in ("title", "colour", "individual_number", "operator", "moved_on"):
-        assert expected in text
-
-
-def test_a_benefit_application_needs_a_programme_and_an_account_and_checks_are_known() -> None:
-    with pytest.raises(DefinitionError) as refused:
-        parse_definition(
-            {
-                "code": "kyufu",
-                "title": "給付金の申請",
-                "reviewer_role": "welfare_clerk",
                 "fields": [
+                    {"name": "a", "label": "A", "type": "colour"},
                     {"name": "code", "label": "団体コード", "type": "digits", "length": 6, "check": "luhn"},
-                    {"name": "src", "label": "振込先", "type": "choice", "choices": [{"value": "x", "label": "X"}]},
                     {"name": "p", "label": "給付", "type": "text", "choices_from": "benefit_programmes"},
                 ],
-                "account": {"bank_code": "bank", "branch_code": "code", "account_number": "n", "holder_kana": "k"},
-                "on_approve": {"action": "benefits.flat_benefit"},
+                "on_approve": {},
             }
         )
     text = " ".join(refused.value.problems)
-    for expected in ("luhn", "choices_from", "account:", "programme"):
+    for expected in ("title", "colour", "operator", "luhn", "choices_from", "on_approve.action"):
         assert expected in text, expected
-    emergency = next(f.definition for f in catalog.load_all() if f.definition.code == "emergency_benefit")
-    assert emergency.account is not None and emergency.account.source_field == "account_source"
-    assert emergency.field("programme").choices_from == "benefit_programmes"  # type: ignore[union-attr]
+
+
+def _checked(data: dict[str, object]) -> str:
+    """The problems the installed apps find in a definition that is well formed as a value."""
+    return " ".join(hooks.check_definition(parse_definition(data), data))
+
+
+BASE = {"code": "todokede", "title": "届出", "reviewer_role": "registry_clerk"}
+
+
+def test_the_installed_apps_check_what_a_definition_asks_of_them() -> None:
+    # An effect no app performs, an item no app prefills, a choice source no app offers.
+    text = _checked(
+        BASE
+        | {
+            "fields": [{"name": "pick", "label": "P", "type": "choice", "choices_from": "lottery_numbers"}],
+            "prefill": [{"field": "n", "item": "individual_number", "label": "個人番号"}],
+            "on_approve": {"action": "registry.teleport"},
+        }
+    )
+    for expected in ("registry.teleport", "individual_number", "lottery_numbers"):
+        assert expected in text, expected
+    # The effect's own requirements: the fields it reads, the keys it owns.
+    text = _checked(BASE | {"on_approve": {"action": "registry.address_change"}, "fee": {"kind_field": "k"}})
+    assert "moved_on" in text and "不明な指定 fee" in text
+    assert _checked(BASE | {"on_approve": {"action": "record_only"}}) == ""
+
+
+def test_a_benefit_application_needs_a_programme_and_an_account() -> None:
+    text = _checked(
+        BASE
+        | {
+            "reviewer_role": "welfare_clerk",
+            "fields": [{"name": "src", "label": "振込先", "type": "choice", "choices": [{"value": "x", "label": "X"}]}],
+            "account": {"bank_code": "bank", "branch_code": "code", "account_number": "n", "holder_kana": "k"},
+            "on_approve": {"action": "benefits.flat_benefit"},
+        }
+    )
+    for expected in ("account:", "programme"):
+        assert expected in text, expected
+    emergency = next(f for f in catalog.load_all() if f.definition.code == "emergency_benefit")
+    assert emergency.content["account"]["source_field"] == "account_source"
+    assert emergency.definition.field("programme").choices_from == "benefit_programmes"  # type: ignore[union-attr]
 
 
 def test_fourteen_days_and_closed_days() -> None:
@@ -90,11 +112,12 @@ def test_a_change_after_publication_is_a_new_version_and_submissions_keep_theirs
         resident_account_id=resident.account_id,
     )
     folder = tmp_path / "defs"
-    shutil.copytree(catalog.DEFINITIONS_DIR, folder)
+    for shipped in catalog.definition_dirs():
+        shutil.copytree(shipped, folder, dirs_exist_ok=True)
     changed = yaml.safe_load((folder / "move_out.yaml").read_text(encoding="utf-8"))
     changed["fields"].append({"name": "reason_text", "label": "転出の理由", "type": "text", "required": True})
     (folder / "move_out.yaml").write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
-    results = {r.code: r for r in publish_definitions(ctx, folder)}
+    results = {r.code: r for r in publish_definitions(ctx, [folder])}
     assert results["move_out"].version == 2 and results["move_out"].created
     assert not results["address_change"].created
     assert list(

@@ -25,6 +25,7 @@ ALLOWED_WITHOUT_CONTEXT = {
     "lgcloud.municipalities.queries.active_apps",
     "lgcloud.municipalities.queries.is_enabled",
     "lgcloud.municipalities.queries.enabled_manifests",
+    "lgcloud.municipalities.queries.resident_directory",
     "lgcloud.municipalities.actions.default_apps",
     # Bearer-token sign-in: the token decides the tenant.
     "lgcloud.accounts.actions.staff_for_token",

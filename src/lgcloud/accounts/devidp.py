@@ -33,8 +33,9 @@ from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from lgcloud.audit.actions import record
+from lgcloud.contract import Resident
 from lgcloud.core.tenancy import TenantContext, bound
-from lgcloud.registry import queries as registry_queries
+from lgcloud.municipalities.queries import resident_directory
 
 from .identifiers import make_login_id
 from .models import Staff
@@ -112,6 +113,14 @@ def discovery_document() -> dict[str, Any]:
     }
 
 
+def _resident(ctx: TenantContext, atena_number: str) -> Resident:
+    directory = resident_directory(ctx.tenant_code)
+    found = directory.get(ctx, atena_number) if directory is not None else None
+    if found is None:
+        raise LookupError(atena_number)
+    return found
+
+
 def identity_for(lg_code: str, atena_number: str) -> Staff:
     """The placeholder user the provider's grants are kept against (see the module docstring).
 
@@ -120,8 +129,8 @@ def identity_for(lg_code: str, atena_number: str) -> Staff:
     _require_enabled()
     ctx = TenantContext.system(lg_code, purpose="dev_idp.sign_in", actor_name="開発用IdP")
     with bound(ctx):
-        rec = registry_queries.get_record(ctx, atena_number)
-        if not rec.is_active:
+        rec = _resident(ctx, atena_number)
+        if not rec.active:
             raise LookupError(atena_number)
         username = f"{_USERNAME_PREFIX}{atena_number}"
         staff = Staff.objects.filter(municipality_id=lg_code, username=username).first()
@@ -148,12 +157,12 @@ def claims_for(staff: Staff) -> dict[str, Any]:
     lg_code = staff.municipality_id
     atena = staff.username[len(_USERNAME_PREFIX) :]
     ctx = TenantContext.system(lg_code, purpose="dev_idp.claims", actor_name="開発用IdP")
-    rec = registry_queries.get_record(ctx, atena)
+    rec = _resident(ctx, atena)
     # A stable, provider-specific subject (like a pairwise sub): not the 宛名番号 itself.
     sub = hmac.new(settings.SECRET_KEY.encode(), f"sub:{lg_code}:{atena}".encode(), hashlib.sha256).hexdigest()[:32]
     return {
         "sub": sub,
-        "name": f"{rec.family_name} {rec.given_name}".strip(),
+        "name": rec.full_name.replace("\u3000", " "),
         "birthdate": rec.birth_date.isoformat(),
         "gender": _GENDER.get(rec.sex, "other"),
         "address": {"formatted": rec.address + (f" {rec.address_detail}" if rec.address_detail else "")},

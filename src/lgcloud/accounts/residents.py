@@ -1,7 +1,8 @@
 """Residents' accounts: signing in with verified OpenID Connect claims, and the resident's context.
 
-Linking (first sign-in). The provider proves who the person is; the registry says which
-person of this municipality that is. The claims used are the 基本4情報 the My Number Card's
+Linking (first sign-in). The provider proves who the person is; the municipality's 住民記録
+(the resident directory of the implementation it uses) says which person of this municipality
+that is. The claims used are the 基本4情報 the My Number Card's
 署名用電子証明書 carries (氏名・生年月日・性別・住所), as standard OIDC claims ``name``,
 ``birthdate``, ``gender`` and ``address.formatted``. Exactly one active resident of the
 municipality must match all of them (names compared on their search keys, so 髙/高 and IVS
@@ -21,8 +22,7 @@ from django.utils import timezone
 from lgcloud.audit.actions import record
 from lgcloud.core.permissions import resident_permissions
 from lgcloud.core.tenancy import TenantContext, bound
-from lgcloud.registry import queries as registry_queries
-from lgcloud.registry.rules.record import fold_address, fold_name
+from lgcloud.municipalities.queries import resident_directory
 
 from .models import ResidentAccount
 
@@ -72,22 +72,15 @@ def _match(ctx: TenantContext, claims: dict[str, Any], today: date) -> str:
         raise ResidentSignInRefused(
             "認証サービスから氏名・生年月日・住所を受け取れませんでした。窓口でお手続きください。"
         )
-    found = registry_queries.search_persons(
-        ctx, registry_queries.SearchQuery(name=name, birth_date=born), today=today
-    ).results
-    sex = _SEX.get(str(claims.get("gender") or ""))
-    wanted_name = fold_name(name)
-    wanted_address = fold_address(formatted)
-    matches = [
-        p
-        for p in found
-        if fold_name(p.full_name) == wanted_name
-        and (sex is None or p.sex == sex)
-        and wanted_address.startswith(fold_address(p.address.split(" ")[0]))
-    ]
+    directory = resident_directory(ctx.tenant_code)
+    if directory is None:
+        raise ResidentSignInRefused("この団体は住民記録の業務アプリを利用していないため、ログインできません。")
+    matches = directory.match(
+        ctx, name=name, birth_date=born, sex=_SEX.get(str(claims.get("gender") or "")), address=formatted
+    )
     if len(matches) != 1:
         raise ResidentSignInRefused("この団体の住民記録と照合できませんでした。お手数ですが窓口でお手続きください。")
-    return matches[0].atena_number
+    return matches[0]
 
 
 def sign_in_resident(lg_code: str, issuer: str, claims: dict[str, Any], *, today: date) -> SignedInResident:
@@ -114,8 +107,9 @@ def sign_in_resident(lg_code: str, issuer: str, claims: dict[str, Any], *, today
                 email=str(claims.get("email") or "")[:254],
             )
             record(ctx, "accounts.resident.linked", subject_type="resident_account", subject_id=account.pk)
-        rec = registry_queries.get_record(ctx, account.atena_number)
-        if not rec.is_active:
+        directory = resident_directory(lg_code)
+        rec = directory.get(ctx, account.atena_number) if directory is not None else None
+        if rec is None or not rec.active:
             raise ResidentSignInRefused("住民記録が有効ではありません。窓口でお手続きください。")
         account.last_sign_in_at = timezone.now()
         account.save(update_fields=["last_sign_in_at"])

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from lgcloud import __version__
-from lgcloud.contract import Consumer, DataRead, Manifest, MenuItem, Role
+from lgcloud.contract import ChoiceSource, Consumer, DataRead, Manifest, MenuItem, PrefillItem, ProcedureEffect, Role
 
 from .permissions import BenefitsPermission as P
+
+_EFFECTS = "lgcloud.benefits.procedure_effects"
 
 MANIFEST = Manifest(
     id="lgcloud-benefits",
@@ -37,6 +39,35 @@ MANIFEST = Manifest(
             legal_basis="児童手当法 第7条（認定）・第8条（支給期間）",
         ),
     ),
+    effects=(
+        ProcedureEffect(
+            "benefits.child_allowance",
+            "児童手当の認定請求を受け付ける",
+            f"{_EFFECTS}:claim_child_allowance",
+            requires=("children", "event_on"),
+            definition_keys=("account",),
+            check_definition=f"{_EFFECTS}:check_account_definition",
+            check_filing=f"{_EFFECTS}:check_benefit_filing",
+        ),
+        ProcedureEffect(
+            "benefits.flat_benefit",
+            "給付金の申請を受け付ける（振込先つき）",
+            f"{_EFFECTS}:apply_for_benefit",
+            definition_keys=("account",),
+            check_definition=f"{_EFFECTS}:check_benefit_definition",
+            check_filing=f"{_EFFECTS}:check_benefit_filing",
+        ),
+    ),
+    prefill=(
+        PrefillItem(
+            "public_funds_account",
+            "公金受取口座",
+            f"{_EFFECTS}:public_funds_account_label",
+            source="公金受取口座（国に登録された口座。給付アプリの記録）",
+        ),
+    ),
+    choice_sources=(ChoiceSource("benefit_programmes", f"{_EFFECTS}:open_programmes"),),
+    procedures="lgcloud.benefits.procedures",
     parameters=("lgcloud.benefits.parameters:PARAMETERS",),
     job_kinds={
         "benefits.eligibility": "給付の対象者抽出",

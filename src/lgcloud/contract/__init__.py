@@ -26,14 +26,14 @@ from .manifest import (
     ChoiceSource,
     Consumer,
     DataRead,
-    FieldCheck,
     Manifest,
     ManifestError,
     MenuItem,
     PrefillItem,
     ProcedureEffect,
 )
-from .procedures import ProcedureRefused, SubmissionView
+from .procedures import ProcedureRefused, SubmissionView, on_approve_option
+from .residents import Resident, ResidentDirectory
 from .statistics import ChangeCount, HouseholdCount, OpenDataSource, PopulationCount
 
 CONTRACT_VERSION = "1.0"
@@ -45,7 +45,6 @@ __all__ = [
     "ChoiceSource",
     "Consumer",
     "DataRead",
-    "FieldCheck",
     "Gyomu",
     "HouseholdCount",
     "Manifest",
@@ -61,6 +60,8 @@ __all__ = [
     "Problem",
     "ProcedureEffect",
     "ProcedureRefused",
+    "Resident",
+    "ResidentDirectory",
     "Role",
     "SubmissionView",
     "TenantContext",
@@ -70,6 +71,7 @@ __all__ = [
     "emit",
     "gyomu",
     "jdate",
+    "on_approve_option",
     "staff_page",
     "wareki",
 ]

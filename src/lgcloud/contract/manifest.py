@@ -39,35 +39,41 @@ class MenuItem:
 class ProcedureEffect:
     """What approving an online procedure does in this app (e.g. a 転居 in 住民記録).
 
-    ``handler(ctx, submission, today) -> dict`` runs inside the approval's transaction; it
-    raises ``lgcloud.contract.ProcedureRefused`` with a message for the reviewer to refuse.
-    ``submission`` is a ``lgcloud.contract.SubmissionView``.
+    Procedure definitions name it in ``on_approve.action``. Dotted paths to the app's code:
+
+    - ``handler(ctx, submission, today) -> dict``: runs inside the approval's transaction and
+      returns what was done; its ``message`` (Japanese) is shown to the resident. It raises
+      ``lgcloud.contract.ProcedureRefused`` to refuse. ``submission`` is a ``SubmissionView``.
+    - ``check_definition(content, fields) -> [problem]``: more checks of a definition at publication
+      (the parts of the definition the effect reads: ``definition_keys``, ``on_approve`` options).
+    - ``check_filing(ctx, content, values, atena_number, errors) -> {field: message}``: checks of
+      what is filed, beyond each field's own (e.g. a bank account against the 全銀協 codes).
+    - ``fees(ctx, content, today) -> [(label, yen)]``: the fees to show before filing.
     """
 
-    name: str  # ``<slug>.<effect>``, referenced by procedure definitions (``approval.action``)
+    name: str  # ``<app>.<effect>``, referenced by procedure definitions
     label: str
-    handler: str  # dotted path
+    handler: str
+    requires: tuple[str, ...] = ()  # fields a definition using it must have
+    definition_keys: tuple[str, ...] = ()  # top-level keys of a definition this effect owns
+    check_definition: str = ""
+    check_filing: str = ""
+    fees: str = ""
 
 
 @dataclass(frozen=True)
 class PrefillItem:
-    """An item this app can prefill in a procedure (ワンスオンリー): ``reader(ctx, atena, today) -> str``."""
+    """An item this app prefills in a procedure (ワンスオンリー): ``reader(ctx, atena_number, today) -> str``.
+
+    ``compare(ctx, atena_number) -> str``, if given, is the item's value as stored, which the review
+    page sets beside an entered field that names it (``compare_with``), e.g. the current address.
+    """
 
     name: str  # referenced by definitions (``prefill: [{item: …}]``)
     label: str
     reader: str  # dotted path
     source: str = ""  # shown beside the value; default: 「<団体名>の<業務名>（<日付>時点）」
-
-
-@dataclass(frozen=True)
-class FieldCheck:
-    """A check of entered values a definition can ask for (``check: <name>``).
-
-    ``checker(ctx, definition, values, atena, errors) -> dict[field, message]``.
-    """
-
-    name: str
-    checker: str  # dotted path
+    compare: str = ""  # dotted path
 
 
 @dataclass(frozen=True)
@@ -117,13 +123,13 @@ class Manifest:
     public_urls: str = ""  # pages anyone may open, with no personal data (a certificate's verification)
     api: str = ""  # a ninja Router (dotted path), served under ``/api/v1/``
     menu: tuple[MenuItem, ...] = ()
+    residents: str = ""  # 業務 001 only: its ``ResidentDirectory`` (dotted path), for sign-in and procedures
     layout: str = ""  # its part of the standard layout: a ``lgcloud.contract.LayoutPart`` (dotted path)
     events: tuple[str, ...] = ()  # event types it emits
     consumers: tuple[Consumer, ...] = ()
     reads: tuple[DataRead, ...] = ()
     effects: tuple[ProcedureEffect, ...] = ()
     prefill: tuple[PrefillItem, ...] = ()
-    checks: tuple[FieldCheck, ...] = ()
     choice_sources: tuple[ChoiceSource, ...] = ()
     procedures: str = ""  # a folder of procedure definitions it ships (package-relative dotted path)
     parameters: tuple[str, ...] = ()  # dotted paths of its ``ParameterSet`` objects
@@ -158,8 +164,9 @@ class Manifest:
             fail("name, vendor, version and django_app are required")
         dotted = [self.api, self.layout, self.ready, self.usage, self.opendata, *self.parameters]
         dotted += [e.handler for e in self.effects] + [p.reader for p in self.prefill]
-        dotted += [c.handler for c in self.consumers] + [c.checker for c in self.checks]
-        dotted += [c.source for c in self.choice_sources]
+        dotted += [e.check_definition for e in self.effects] + [e.check_filing for e in self.effects]
+        dotted += [e.fees for e in self.effects] + [p.compare for p in self.prefill]
+        dotted += [c.handler for c in self.consumers] + [c.source for c in self.choice_sources]
         for path in dotted:
             if path and not _DOTTED.match(path):
                 fail(f"{path!r} is not a dotted path 'package.module:attribute'")
@@ -183,10 +190,9 @@ class Manifest:
         for permission in self.resident_grants:
             if not self._own(permission):
                 fail(f"resident_grants: {permission!r} is not in this app's permission list")
-        names = [e.name for e in self.effects] + [p.name for p in self.prefill] + [c.name for c in self.checks]
-        names += [c.name for c in self.choice_sources]
+        names = [e.name for e in self.effects] + [p.name for p in self.prefill] + [c.name for c in self.choice_sources]
         if len(names) != len(set(names)):
-            fail("effects, prefill items, checks and choice sources must have distinct names")
+            fail("effects, prefill items and choice sources must have distinct names")
 
     def _own(self, permission: Permission) -> bool:
         return self.permissions is not None and isinstance(permission, self.permissions)

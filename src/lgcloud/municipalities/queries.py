@@ -7,8 +7,8 @@ from datetime import date
 from django.db.models import Q
 from django.utils import timezone
 
-from lgcloud.contract import Manifest
-from lgcloud.contract.discovery import installed
+from lgcloud.contract import Manifest, ResidentDirectory
+from lgcloud.contract.discovery import installed, resolve
 from lgcloud.core.middleware import request_cache
 from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, bound, platform_scope
@@ -144,3 +144,16 @@ def app_users(ctx: TenantContext, on: date | None = None) -> dict[str, list[str]
         seen.add((code, gyomu))
         users.setdefault(app_id, []).append(code)
     return users
+
+
+def resident_directory(lg_code: str) -> ResidentDirectory | None:
+    """The resident directory of the 住民基本台帳 implementation the municipality uses (None: it uses none).
+
+    The platform signs residents in and checks applicants through it, whatever the implementation.
+    """
+    app_id = active_apps(lg_code).get("001")
+    m = installed().get(app_id or "")
+    if m is None or not m.residents:
+        return None
+    directory: ResidentDirectory = resolve(m.residents)
+    return directory

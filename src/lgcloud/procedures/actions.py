@@ -1,14 +1,15 @@
-"""Writes of the procedures app: publication, filing, review and the decision.
+"""Writes of the procedures engine: publication, filing, review and the decision.
 
-Each is one transaction with its audit record; approval performs the core action (a 転居 in
-住民記録, a 住民票の写し issued for the post, …) inside that same transaction, so either the
-submission is approved and the registry changed, or neither. E-mail goes out after the commit.
+Each is one transaction with its audit record; approval performs the effect the definition names
+(``on_approve.action``), offered by the app the municipality uses for that 業務 (a 転居 in 住民記録,
+a 住民票の写し issued for the post, …), inside that same transaction, so either the submission is
+approved and the app's records changed, or neither. The engine names no app. E-mail goes out after
+the commit.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,20 +22,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from lgcloud.audit.actions import record as audit
-from lgcloud.benefits import actions as benefits_actions
-from lgcloud.benefits import banks
-from lgcloud.benefits import queries as benefits_queries
+from lgcloud.contract import ProcedureRefused, Resident, SubmissionView
 from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.sequences import next_value
 from lgcloud.core.tenancy import TenantContext, bound
-from lgcloud.municipalities.queries import get_municipality
-from lgcloud.registry import actions as registry_actions
-from lgcloud.registry import certificates as registry_certificates
-from lgcloud.registry import queries as registry_queries
+from lgcloud.municipalities.queries import get_municipality, resident_directory
 
-from . import catalog, notify, prefill, storage
+from . import catalog, hooks, notify, prefill, storage
 from .models import Attachment, Channel, ProcedureDefinition, Submission, SubmissionEvent, SubmissionStatus
-from .rules.definitions import PUBLIC_FUNDS, Definition, parse_definition
+from .rules.definitions import RECORD_ONLY, Definition, parse_definition
 from .rules.fields import clean_values
 
 logger = logging.getLogger(__name__)
@@ -78,14 +74,15 @@ def _now() -> datetime:
 # -- publication ---------------------------------------------------------------------------
 
 
-def publish_definitions(ctx: TenantContext, directory: Path = catalog.DEFINITIONS_DIR) -> list[Published]:
-    """Publish every definition file; a changed file becomes the next version of its procedure.
+def publish_definitions(ctx: TenantContext, directories: list[Path] | None = None) -> list[Published]:
+    """Publish every definition the installed apps ship (or those in ``directories``); a changed file
+    becomes the next version of its procedure.
 
     Idempotent: an unchanged file publishes nothing. A broken file refuses the whole set.
     """
     if not ctx.has(PlatformPermission.PLATFORM_MUNICIPALITY_MANAGE):
         raise PermissionDenied("手続の公開は運用者か基盤のコマンドが行います。")
-    files = catalog.load_all(directory)
+    files = catalog.load_all(directories)
     out: list[Published] = []
     with bound(ctx), transaction.atomic():
         for f in files:
@@ -162,33 +159,16 @@ def _event(ctx: TenantContext, submission: Submission, kind: str, message: str =
     )
 
 
-def _account_errors(
-    ctx: TenantContext, definition: Definition, values: dict[str, Any], atena_number: str, errors: Mapping[str, str]
+def _effect_errors(
+    ctx: TenantContext, row: ProcedureDefinition, values: dict[str, Any], atena_number: str, errors: Mapping[str, str]
 ) -> dict[str, str]:
-    """The 振込先: the 公金受取口座 on file if chosen, else every account field, with codes that exist.
-
-    Bank and branch codes are checked against the 全銀協 codes the way the benefits app checks
-    them when it registers an account (``benefits.banks.lookup``), so a wrong code is corrected
-    by the resident now, not found by a clerk later. Account fields not used are not kept.
-    """
-    spec = definition.account
-    if spec is None:
+    """What the approval's effect checks of the filing beyond each field (e.g. a bank account's codes)."""
+    definition = _definition_of(row)
+    offer = hooks.effect_for(ctx.tenant_code, definition.approval_action)
+    if offer is None or not offer.spec.check_filing:
         return {}
-    if spec.source_field and values.get(spec.source_field) == PUBLIC_FUNDS:
-        for name in spec.fields:
-            values[name] = ""
-        if spec.source_field not in errors and benefits_queries.public_funds_account(ctx, atena_number) is None:
-            return {spec.source_field: "公金受取口座が登録されていません。振込先の口座を入力してください。"}
-        return {}
-    found = {name: "入力してください。" for name in spec.fields if not values.get(name) and name not in errors}
-    if found or any(name in errors for name in spec.fields):
-        return found
-    try:
-        banks.lookup(str(values[spec.bank_code]), str(values[spec.branch_code]))
-    except banks.UnknownBank as exc:
-        field_name = spec.branch_code if str(exc).startswith("支店") else spec.bank_code
-        return {field_name: str(exc)}
-    return {}
+    found: dict[str, str] = offer.call("check_filing")(ctx, row.content, values, atena_number, errors)
+    return found
 
 
 def _own_code_errors(
@@ -200,6 +180,15 @@ def _own_code_errors(
         for f in definition.fields
         if f.check == "lg_code" and f.name not in errors and values.get(f.name) == ctx.tenant_code
     }
+
+
+def _applicant(ctx: TenantContext, atena_number: str) -> Resident:
+    """The applicant, a resident of the municipality now (asked of its 住民基本台帳 implementation)."""
+    directory = resident_directory(ctx.tenant_code)
+    found = directory.get(ctx, atena_number) if directory is not None else None
+    if found is None or not found.active:
+        raise SubmissionInvalid({"__all__": ["住民記録が有効ではないため受け付けられません。"]})
+    return found
 
 
 def _municipality_name(lg_code: str) -> str:
@@ -228,7 +217,7 @@ def submit(
     row = _latest(code)
     definition = prefill.resolve_choices(ctx, _definition_of(row))
     values, errors = clean_values(definition.fields, filing.values, today)
-    errors |= _account_errors(ctx, definition, values, atena_number, errors)
+    errors |= _effect_errors(ctx, row, values, atena_number, errors)
     errors |= _own_code_errors(ctx, definition, values, errors)
     for spec in definition.attachments:
         upload = filing.files.get(spec.name)
@@ -248,9 +237,7 @@ def submit(
             shown = prefill.prefill_for(
                 ctx, definition, atena_number, today=today, municipality_name=_municipality_name(ctx.tenant_code)
             )
-            rec = registry_queries.get_record(ctx, atena_number)
-            if not rec.is_active:
-                raise SubmissionInvalid({"__all__": ["住民記録が有効ではないため受け付けられません。"]})
+            rec = _applicant(ctx, atena_number)
             number = next_value(ctx, "procedures.submission")
             email = str(values.get("contact_email") or contact_email or "")
             submission = Submission.objects.create(
@@ -327,7 +314,7 @@ def resubmit(ctx: TenantContext, *, account_id: int, number: int, filing: Filing
             raise SubmissionInvalid({"__all__": ["この申請は今は修正できません。"]})
         definition = prefill.resolve_choices(ctx, _definition_of(submission.definition))
         values, errors = clean_values(definition.fields, filing.values, today)
-        errors |= _account_errors(ctx, definition, values, submission.atena_number, errors)
+        errors |= _effect_errors(ctx, submission.definition, values, submission.atena_number, errors)
         errors |= _own_code_errors(ctx, definition, values, errors)
         if errors:
             raise SubmissionInvalid({k: [v] for k, v in errors.items()})
@@ -391,208 +378,49 @@ def _for_decision(ctx: TenantContext, number: int) -> tuple[Submission, Definiti
     return submission, definition
 
 
-def _targets(ctx: TenantContext, submission: Submission, today: date) -> tuple[list[str], str | None]:
-    """Whom a 転居/転出 concerns: the whole household or the applicant alone."""
-    rec = registry_queries.get_record(ctx, submission.atena_number)
-    members = [
-        m.atena_number
-        for m in registry_queries.get_household(ctx, rec.household_number, today=today)
-        if m.status == "resident"
-    ]
-    if submission.values.get("scope") == "household":
-        return members, None
-    others = [m for m in members if m != submission.atena_number]
-    # Part of a household moving forms a new one, headed by the applicant.
-    return [submission.atena_number], (submission.atena_number if others else None)
+def _attacher(ctx: TenantContext, submission: Submission) -> Any:
+    def attach(name: str, filename: str, content: bytes, content_type: str) -> None:
+        stored = storage.store_document(ctx.tenant_code, content, content_type=content_type, now=_now())
+        Attachment.objects.create(
+            municipality_id=ctx.tenant_code,
+            submission=submission,
+            name=name,
+            original_name=filename[:200],
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            storage_path=stored.storage_path,
+            scan_status=stored.scan_status,
+            uploaded_at=_now(),
+        )
+
+    return attach
 
 
 def _perform(ctx: TenantContext, submission: Submission, definition: Definition, today: date) -> dict[str, Any]:
-    values = submission.values
-    filed_on = timezone.localdate(submission.submitted_at)
-    reason = f"オンライン申請 受付番号 {submission.number}"
-    action = definition.approval_action
-    if action == "registry.address_change":
-        atena, new_head = _targets(ctx, submission, today)
-        result = registry_actions.register_address_change(
-            ctx,
-            atena_numbers=atena,
-            address=values["new_address"],
-            address_detail=values.get("new_address_detail") or "",
-            effective_date=date.fromisoformat(values["moved_on"]),
-            filed_on=filed_on,
-            new_household_head=new_head,
-            reason=reason,
-        )
-        return {"change_number": result.change_number, "late_filing": result.late_filing, "persons": len(atena)}
-    if action == "registry.move_out":
-        atena, _ = _targets(ctx, submission, today)
-        result = registry_actions.register_move_out(
-            ctx,
-            atena_numbers=atena,
-            planned_date=date.fromisoformat(values["planned_on"]),
-            filed_on=filed_on,
-            destination=values["destination"],
-            # On the platform, the destination receives the 転出証明書情報 itself (linkage's once-only move).
-            destination_lg_code=str(values.get("destination_lg_code") or ""),
-            reason=reason,
-        )
-        out: dict[str, Any] = {"change_number": result.change_number, "persons": len(atena)}
-        if values.get("destination_lg_code"):
-            out["destination_lg_code"] = values["destination_lg_code"]
-        return out
-    if action == "benefits.child_allowance":
-        return _claim_child_allowance(ctx, submission, filed_on, reason, today)
-    if action == "benefits.flat_benefit":
-        return _apply_for_benefit(ctx, submission, definition)
-    if action == "registry.certificate_by_post":
-        rec = registry_queries.get_record(ctx, submission.atena_number)
-        kind = values["kind"]
-        if kind == "household":
-            subjects = tuple(
-                m.atena_number
-                for m in registry_queries.get_household(ctx, rec.household_number, today=today)
-                if m.status == "resident"
-            )
-        else:
-            subjects = (submission.atena_number,)
-        issued = []
-        fee = 0
-        for _ in range(int(values["copies"])):
-            cert = registry_certificates.issue_certificate(
-                ctx,
-                registry_certificates.CertificateRequest(
-                    kind=kind,
-                    atena_numbers=subjects,
-                    channel="post",
-                    requester=registry_certificates.Requester(
-                        name=rec.full_name, birth_date=rec.birth_date, atena_number=submission.atena_number
-                    ),
-                    purpose=str(values.get("purpose") or ""),
-                ),
-                today=today,
-            )
-            fee += cert.fee_yen
-            stored = storage.store_document(ctx.tenant_code, cert.pdf, content_type="application/pdf", now=_now())
-            Attachment.objects.create(
-                municipality_id=ctx.tenant_code,
-                submission=submission,
-                name="issued_certificate",
-                original_name=f"住民票の写し_交付番号{cert.issue_number}.pdf",
-                content_type=stored.content_type,
-                size=stored.size,
-                sha256=stored.sha256,
-                storage_path=stored.storage_path,
-                scan_status=stored.scan_status,
-                uploaded_at=_now(),
-            )
-            issued.append(cert.issue_number)
-        return {"issue_numbers": issued, "fee_yen": fee, "mail_to": rec.address}
-    return {"note": definition.approval_note or "受理しました。"}
-
-
-def _squeeze(name: str) -> str:
-    return "".join(name.split())
-
-
-def _claim_child_allowance(
-    ctx: TenantContext, submission: Submission, filed_on: date, reason: str, today: date
-) -> dict[str, Any]:
-    """児童手当 認定請求 into the benefits app: the case of the 請求者 (opened, or the one the 出生・転入
-    already opened as 申請勧奨) with each named child of the household, claimed on the filing date
-    (認定請求日: the allowance runs from the following month, 児童手当法 第8条). The 認定 itself stays
-    a decision in the benefits app, with its 認定通知書."""
-    values = submission.values
-    if values.get("civil_servant"):
-        raise SubmissionInvalid(
-            {"__all__": ["公務員の方の児童手当は勤務先が認定・支給します（児童手当法 第17条）。却下してください。"]}
-        )
-    rec = registry_queries.get_record(ctx, submission.atena_number)
-    members = [
-        m
-        for m in registry_queries.get_household(ctx, rec.household_number, today=today)
-        if m.status == "resident" and m.atena_number != submission.atena_number
-    ]
-    names = [n for n in re.split(r"[、,，]", str(values["children"])) if n.strip()]
-    if not names:
-        raise SubmissionInvalid({"__all__": ["対象のお子さんの氏名がありません。補正依頼をしてください。"]})
-    children = []
-    for i, name in enumerate(names, start=1):
-        matched = [m for m in members if _squeeze(m.full_name) == _squeeze(name)]
-        if len(matched) != 1:
-            raise SubmissionInvalid(
-                {
-                    "__all__": [
-                        f"対象のお子さん（{i}人目）が請求者の世帯に見つかりません。"
-                        "別居の児童は窓口で確認のうえ、補正依頼をしてください。"
-                    ]
-                }
-            )
-        children.append(matched[0])
+    """The definition's effect, by the app the municipality uses for its 業務, in this transaction."""
+    if definition.approval_action == RECORD_ONLY:
+        note = definition.approval_note or "受理しました。"
+        return {"note": note, "message": note}
+    offer = hooks.effect_for(ctx.tenant_code, definition.approval_action)
+    if offer is None:
+        gyomu = hooks.gyomu_of(definition.approval_action) or "この手続の業務"
+        raise SubmissionInvalid({"__all__": [f"この団体は{gyomu}の業務アプリを利用していないため、承認できません。"]})
+    view = SubmissionView(
+        number=submission.number,
+        procedure_code=submission.procedure_code,
+        atena_number=submission.atena_number,
+        channel=submission.channel,
+        filed_on=timezone.localdate(submission.submitted_at),
+        values=dict(submission.values),
+        definition=submission.definition.content,
+        attach=_attacher(ctx, submission),
+    )
     try:
-        cases = [
-            benefits_actions.open_child_allowance_case(
-                ctx,
-                claimant_atena_number=submission.atena_number,
-                household_number=rec.household_number,
-                child_atena_number=child.atena_number,
-                child_birth_date=child.birth_date,
-                reason=f"認定請求（{reason}）"[:200],
-                on=filed_on,
-            )
-            for child in children
-        ]
-        # One open case per 請求者: every child lands in the same case.
-        case = benefits_actions.claim_child_allowance(ctx, cases[-1].case_number, claimed_on=filed_on)
-    except benefits_actions.BenefitRefused as exc:
+        result: dict[str, Any] = offer.call("handler")(ctx, view, today)
+    except ProcedureRefused as exc:
         raise SubmissionInvalid({"__all__": [exc.message]}) from None
-    return {
-        "case_number": case.case_number,
-        "case_state": case.state,
-        "children": len(children),
-        "claimed_on": filed_on.isoformat(),
-    }
-
-
-def _apply_for_benefit(ctx: TenantContext, submission: Submission, definition: Definition) -> dict[str, Any]:
-    """The flat benefit's 申請 into the benefits app. Only the 受給権者 and only once per household: the
-    benefits app's unique constraints decide, so a second filing (any channel) is refused here and
-    can never lead to a second payment."""
-    values = submission.values
-    spec = definition.account
-    if spec is None:  # the loader requires it for this action
-        raise SubmissionInvalid({"__all__": ["手続の定義に振込先の指定がありません。"]})
-    code = definition.approval_programme or str(values["programme"])
-    rec = registry_queries.get_record(ctx, submission.atena_number)
-    if spec.source_field and values.get(spec.source_field) == PUBLIC_FUNDS:
-        on_file = benefits_queries.public_funds_account(ctx, submission.atena_number)
-        if on_file is None:
-            gone = "公金受取口座の登録がなくなっています。補正依頼で口座を尋ねてください。"
-            raise SubmissionInvalid({"__all__": [gone]})
-        account = benefits_actions.AccountInput(
-            on_file.bank_code, on_file.branch_code, on_file.account_type, on_file.account_number, on_file.holder_kana
-        )
-        used = "公金受取口座"
-    else:
-        account = benefits_actions.AccountInput(
-            str(values[spec.bank_code]),
-            str(values[spec.branch_code]),
-            1,  # 普通預金: the form asks for no other kind
-            str(values[spec.account_number]),
-            str(values[spec.holder_kana]),
-        )
-        used = "申請の口座"
-    try:
-        benefits_actions.apply_for_benefit(
-            ctx,
-            code,
-            household_number=rec.household_number,
-            applicant_atena_number=submission.atena_number,
-            channel=submission.channel,
-            account=account,
-        )
-    except benefits_actions.BenefitRefused as exc:
-        raise SubmissionInvalid({"__all__": [exc.message]}) from None
-    return {"programme": code, "household_number": rec.household_number, "account": used}
+    return result
 
 
 def approve(ctx: TenantContext, number: int, *, today: date) -> dict[str, Any]:

@@ -12,9 +12,8 @@ from django.utils import timezone
 from lgcloud.audit.actions import record as audit
 from lgcloud.core.permissions import PlatformPermission
 from lgcloud.core.tenancy import TenantContext, bound
-from lgcloud.registry.parameters import fee_for
 
-from . import prefill
+from . import hooks, prefill
 from .models import Attachment, ProcedureDefinition, Submission, SubmissionEvent, SubmissionStatus
 from .rules.deadlines import filing_deadline
 from .rules.definitions import Definition, parse_definition
@@ -27,6 +26,7 @@ class PublishedProcedure:
     code: str
     version: int
     definition: Definition
+    content: dict[str, Any]  # as published (the parts the approval's effect reads, such as its fees)
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,13 @@ def published_procedures(ctx: TenantContext, *, open_only: bool = False) -> list
         out = []
         for r in latest.values():
             definition = parse_definition(r.content)
-            if open_only and any(f.choices_from for f in definition.fields):
+            if open_only:
+                if not hooks.available(ctx.tenant_code, definition):
+                    continue  # the municipality uses no app that performs it (the app directory)
                 definition = prefill.resolve_choices(ctx, definition)
                 if any(f.choices_from and not f.choices for f in definition.fields):
                     continue  # e.g. 給付金の申請 while no programme takes applications
-            out.append(PublishedProcedure(r.code, r.version, definition))
+            out.append(PublishedProcedure(r.code, r.version, definition, r.content))
         return out
 
 
@@ -61,7 +63,8 @@ def published_procedure(ctx: TenantContext, code: str) -> PublishedProcedure:
         row = ProcedureDefinition.objects.filter(code=code).order_by("-version").first()
         if row is None:
             raise Http404("この手続は受け付けていません。")
-        return PublishedProcedure(row.code, row.version, prefill.resolve_choices(ctx, parse_definition(row.content)))
+        definition = prefill.resolve_choices(ctx, parse_definition(row.content))
+        return PublishedProcedure(row.code, row.version, definition, row.content)
 
 
 def definition_versions(ctx: TenantContext, code: str) -> list[int]:
@@ -93,13 +96,14 @@ def deadline_for(ctx: TenantContext, definition: Definition, values: dict[str, A
     return filing_deadline(event, definition.deadline.days)
 
 
-def fee_quote(ctx: TenantContext, definition: Definition, values: dict[str, Any], *, today: date) -> dict[str, int]:
-    """交付手数料 per copy for each certificate kind offered, from the registry's dated fee parameters."""
-    if definition.fee is None:
-        return {}
-    spec = definition.field(definition.fee.kind_field)
-    kinds = [c.value for c in spec.choices] if spec is not None else []
-    return {kind: fee_for(kind, ctx.tenant_code, today) for kind in kinds}
+def fee_quote(
+    ctx: TenantContext, definition: Definition, content: dict[str, Any], *, today: date
+) -> list[tuple[str, int]]:
+    """The fees to show before filing, [(label, yen per copy)], as the approval's effect states them."""
+    offer = hooks.effect_for(ctx.tenant_code, definition.approval_action)
+    if offer is None or not offer.spec.fees:
+        return []
+    return [(str(label), int(yen)) for label, yen in offer.call("fees")(ctx, content, today)]
 
 
 def resident_submissions(ctx: TenantContext, account_id: int) -> list[Submission]:
@@ -163,7 +167,7 @@ def comparison(ctx: TenantContext, submission: Submission) -> list[ComparisonRow
         current = prefill.prefill_for(
             ctx, definition, submission.atena_number, today=timezone.localdate(), municipality_name=""
         )
-        registry_now = prefill.registry_values(ctx, submission.atena_number)
+        stored = prefill.stored_values(ctx, definition, submission.atena_number)
     rows: list[ComparisonRow] = []
     for p in definition.prefill:
         shown = str(submission.prefill.get(p.field, {}).get("value", ""))
@@ -171,9 +175,9 @@ def comparison(ctx: TenantContext, submission: Submission) -> list[ComparisonRow
         note = submission.disputes.get(p.field, "")
         rows.append(ComparisonRow(p.label, now, shown, shown != now or bool(note), note))
     for f in definition.fields:
-        if not f.registry_item:
+        if f.name not in stored:
             continue
         asked = str(submission.values.get(f.name) or "")
-        now = registry_now.get(f.registry_item, "")
+        now = stored[f.name]
         rows.append(ComparisonRow(f.label, now, asked, asked != now))
     return rows

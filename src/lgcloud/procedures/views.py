@@ -58,7 +58,6 @@ STATUS_RUBY = {
     "approved": "しょうにん（しょりずみ）",
     "rejected": "きゃっか",
 }
-KIND_LABELS = {"household": "住民票の写し（世帯全員）", "individual": "住民票の写し（本人のみ）"}
 _LG = re.compile(r"^\d{6}$")
 
 
@@ -240,9 +239,8 @@ def portal_help(request: HttpRequest, lg_code: str) -> HttpResponse:
 # -- filing --------------------------------------------------------------------------------------
 
 
-def _fee_rows(ctx: TenantContext, definition: Definition) -> list[tuple[str, int]]:
-    fees = queries.fee_quote(ctx, definition, {}, today=timezone.localdate())
-    return [(KIND_LABELS.get(k, k), v) for k, v in fees.items()]
+def _fee_rows(ctx: TenantContext, published: queries.PublishedProcedure) -> list[tuple[str, int]]:
+    return queries.fee_quote(ctx, published.definition, published.content, today=timezone.localdate())
 
 
 def _form_rows(form: Any, definition: Definition, errors: dict[str, list[str]]) -> dict[str, Any]:
@@ -317,7 +315,7 @@ def procedure_page(
             "d": definition,
             "version": published.version,
             "prefilled": shown,
-            "fees": _fee_rows(ctx, definition),
+            "fees": _fee_rows(ctx, published),
             "deadline": deadline,
             "multipart": bool(definition.attachments),
             **_form_rows(form, definition, errors),
@@ -407,7 +405,7 @@ def paper_form(request: HttpRequest, ctx: TenantContext, data: dict[str, Any], l
     shown = queries.prefill_for(
         ctx, published.definition, data["atena_number"], today=timezone.localdate(), municipality_name=m.name
     )
-    return _paper(published.definition, published.version, shown, m, _fee_rows(ctx, published.definition))
+    return _paper(published.definition, published.version, shown, m, _fee_rows(ctx, published))
 
 
 # -- staff: review queue and decision -----------------------------------------------------------
@@ -555,7 +553,7 @@ def counter_form(request: HttpRequest, ctx: TenantContext, code: str, atena: str
             "version": published.version,
             "atena": atena,
             "prefilled": shown,
-            "fees": _fee_rows(ctx, definition),
+            "fees": _fee_rows(ctx, published),
             "multipart": bool(definition.attachments),
             **_form_rows(form, definition, errors),
         },
@@ -568,4 +566,4 @@ def counter_paper(request: HttpRequest, ctx: TenantContext, code: str, atena: st
     published = queries.published_procedure(ctx, code)
     m = _municipality(ctx.tenant_code)
     shown = queries.prefill_for(ctx, published.definition, atena, today=timezone.localdate(), municipality_name=m.name)
-    return _paper(published.definition, published.version, shown, m, _fee_rows(ctx, published.definition))
+    return _paper(published.definition, published.version, shown, m, _fee_rows(ctx, published))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from lgcloud import __version__
-from lgcloud.contract import Manifest, MenuItem, Role
+from lgcloud.contract import Manifest, MenuItem, PrefillItem, ProcedureEffect, Role
 
 from .permissions import RegistryPermission as P
+
+_EFFECTS = "lgcloud.registry.procedure_effects"
+_SOURCE = "{municipality}の住民記録（{date}時点）"
 
 MANIFEST = Manifest(
     id="lgcloud-registry",
@@ -50,6 +53,44 @@ MANIFEST = Manifest(
     ),
     usage="lgcloud.registry.statistics:usage",
     opendata="lgcloud.registry.statistics:OPENDATA",
+    residents="lgcloud.registry.interface:RESIDENTS",
+    effects=(
+        ProcedureEffect(
+            "registry.address_change",
+            "転居の届出を住民記録に反映する",
+            f"{_EFFECTS}:address_change",
+            requires=("moved_on", "new_address", "scope"),
+        ),
+        ProcedureEffect(
+            "registry.move_out",
+            "転出の届出を住民記録に反映する",
+            f"{_EFFECTS}:move_out",
+            requires=("planned_on", "destination", "scope"),
+        ),
+        ProcedureEffect(
+            "registry.certificate_by_post",
+            "住民票の写しを交付して郵送する",
+            f"{_EFFECTS}:certificate_by_post",
+            requires=("kind", "copies", "purpose"),
+            definition_keys=("fee",),
+            check_definition=f"{_EFFECTS}:check_certificate_definition",
+            fees=f"{_EFFECTS}:certificate_fees",
+        ),
+    ),
+    prefill=(
+        PrefillItem("full_name", "氏名", f"{_EFFECTS}:full_name", source=_SOURCE),
+        PrefillItem("full_name_kana", "氏名（カナ）", f"{_EFFECTS}:full_name_kana", source=_SOURCE),
+        PrefillItem("birth_date", "生年月日", f"{_EFFECTS}:birth_date", source=_SOURCE),
+        PrefillItem("sex", "性別", f"{_EFFECTS}:sex", source=_SOURCE),
+        *(
+            PrefillItem(name, label, f"{_EFFECTS}:{name}", source=_SOURCE, compare=f"{_EFFECTS}:{name}_now")
+            for name, label in (("address", "住所"), ("address_detail", "方書"), ("address_since", "住所を定めた日"))
+        ),
+        PrefillItem("household_number", "世帯番号", f"{_EFFECTS}:household_number", source=_SOURCE),
+        PrefillItem("relationship", "続柄", f"{_EFFECTS}:relationship", source=_SOURCE),
+        PrefillItem("household_members", "世帯の人", f"{_EFFECTS}:household_members", source=_SOURCE),
+    ),
+    procedures="lgcloud.registry.procedures",
     events=(
         "registry.person.moved_in",
         "registry.person.entered_ex_officio",

@@ -1,4 +1,4 @@
-"""A procedure definition as a value: what a YAML file under procedures/definitions/ may say.
+"""A procedure definition as a value: what a definition file (shipped by an app) may say.
 
 Pure: no ORM, no clock, no I/O. :func:`parse_definition` turns the loaded mapping into a
 :class:`Definition` or raises :class:`DefinitionError` naming every problem, so a broken file
@@ -13,39 +13,18 @@ from typing import Any
 
 FIELD_TYPES = frozenset({"text", "textarea", "date", "integer", "choice", "email", "boolean", "digits"})
 ATTACHMENT_TYPES = frozenset({"pdf", "jpeg", "png"})
-# Registry items a field may be prefilled from (procedures.prefill computes them).
-PREFILL_ITEMS = frozenset(
-    {
-        "full_name",
-        "full_name_kana",
-        "birth_date",
-        "sex",
-        "address",
-        "address_detail",
-        "household_number",
-        "relationship",
-        "household_members",
-        # Not the registry's: the 公金受取口座 the benefits app holds (shown masked, with its own source).
-        "public_funds_account",
-    }
-)
-# Registry items a field may be compared with on the review page (differences marked).
-COMPARABLE_ITEMS = frozenset({"address", "address_detail", "address_since"})
-# What approval does, and the fields each action needs.
-APPROVAL_ACTIONS: dict[str, frozenset[str]] = {
-    "registry.address_change": frozenset({"moved_on", "new_address", "scope"}),
-    "registry.move_out": frozenset({"planned_on", "destination", "scope"}),
-    "registry.certificate_by_post": frozenset({"kind", "copies", "purpose"}),
-    "benefits.child_allowance": frozenset({"children", "event_on"}),
-    "benefits.flat_benefit": frozenset(),
-    "record_only": frozenset(),
-}
-# Checks a field may ask for beyond its type (rules/fields.py).
+# What approval does when no app acts: the submission is recorded as accepted (受理) only.
+RECORD_ONLY = "record_only"
+# Checks a field may ask for beyond its type, done by the platform itself (rules/fields.py).
 FIELD_CHECKS = frozenset({"lg_code"})
-# Where a choice field's choices may come from when they are not written in the file (resolved per municipality).
-CHOICE_SOURCES = frozenset({"benefit_programmes"})
-# The value of ``account.source_field`` that means "use the 公金受取口座 on file" instead of the entered account.
-PUBLIC_FUNDS = "public_funds"
+# The top-level keys the platform reads; others belong to the approval's effect (its
+# ``definition_keys``), checked at publication against the installed apps (procedures.hooks).
+CORE_KEYS = frozenset(
+    {
+        "code", "title", "title_ruby", "summary", "easy_help", "legal_basis", "reviewer_role",
+        "deadline", "prefill", "fields", "attachments", "on_approve",
+    }
+)  # fmt: skip
 REVIEWER_ROLES = frozenset({"registry_clerk", "welfare_clerk", "tax_clerk", "counter"})
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -78,7 +57,7 @@ class FieldSpec:
     pattern_message: str = ""
     not_after_today: bool = False
     choices: tuple[Choice, ...] = ()
-    registry_item: str = ""
+    compare_with: str = ""  # a prefill item whose stored value the review page sets beside this field
     check: str = ""
     choices_from: str = ""
 
@@ -107,31 +86,6 @@ class Deadline:
 
 
 @dataclass(frozen=True)
-class AccountSpec:
-    """Which fields hold a bank account (振込先), checked against the 全銀協 codes when filed.
-
-    With ``source_field`` the resident may choose the 公金受取口座 on file (value ``public_funds``)
-    instead of entering an account; the entered fields are then not needed.
-    """
-
-    bank_code: str
-    branch_code: str
-    account_number: str
-    holder_kana: str
-    source_field: str = ""
-
-    @property
-    def fields(self) -> tuple[str, str, str, str]:
-        return (self.bank_code, self.branch_code, self.account_number, self.holder_kana)
-
-
-@dataclass(frozen=True)
-class FeeSpec:
-    kind_field: str
-    copies_field: str
-
-
-@dataclass(frozen=True)
 class Definition:
     code: str
     title: str
@@ -146,10 +100,8 @@ class Definition:
     approval_action: str
     approval_note: str = ""
     deadline: Deadline | None = None
-    fee: FeeSpec | None = None
-    account: AccountSpec | None = None
-    approval_programme: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    approval_options: dict[str, Any] = field(default_factory=dict)  # ``on_approve`` besides action and note
+    extra: dict[str, Any] = field(default_factory=dict)  # top-level keys the effect owns (``account``, ``fee``)
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -193,8 +145,8 @@ def _field(raw: Any, problems: list[str]) -> FieldSpec | None:
             continue
         choices.append(Choice(str(c["value"]), str(c["label"])))
     choices_from = _str(raw, "choices_from", problems, where, required=False)
-    if choices_from and (kind != "choice" or choices_from not in CHOICE_SOURCES):
-        problems.append(f"{where}: choices_from は choice で {', '.join(sorted(CHOICE_SOURCES))} から選べます")
+    if choices_from and kind != "choice":
+        problems.append(f"{where}: choices_from は choice の項目に書きます")
     if kind == "choice" and not choices and not choices_from:
         problems.append(f"{where}: choice には choices が必要です")
     check = _str(raw, "check", problems, where, required=False)
@@ -208,12 +160,13 @@ def _field(raw: Any, problems: list[str]) -> FieldSpec | None:
             problems.append(f"{where}: pattern が正規表現として正しくありません")
     if kind == "digits" and _int(raw, "length", problems, where) is None:
         problems.append(f"{where}: digits には length が必要です")
-    item = _str(raw, "registry_item", problems, where, required=False)
-    if item and item not in COMPARABLE_ITEMS:
-        problems.append(f"{where}: registry_item {item!r} は比較できません（{', '.join(sorted(COMPARABLE_ITEMS))}）")
+    # ``registry_item`` is how versions published before the app contract named it.
+    item = _str(raw, "compare_with", problems, where, required=False) or _str(
+        raw, "registry_item", problems, where, required=False
+    )
     known = {
         "name", "label", "type", "required", "help", "max_length", "min", "max", "length", "pattern",
-        "pattern_message", "not_after_today", "choices", "registry_item", "check", "choices_from",
+        "pattern_message", "not_after_today", "choices", "compare_with", "registry_item", "check", "choices_from",
     }  # fmt: skip
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -234,7 +187,7 @@ def _field(raw: Any, problems: list[str]) -> FieldSpec | None:
         pattern_message=_str(raw, "pattern_message", problems, where, required=False),
         not_after_today=bool(raw.get("not_after_today", False)),
         choices=tuple(choices),
-        registry_item=item,
+        compare_with=item,
         check=check,
         choices_from=choices_from,
     )
@@ -262,8 +215,8 @@ def parse_definition(data: Any) -> Definition:
             _str(raw, "item", problems, "prefill"),
             _str(raw, "label", problems, "prefill"),
         )
-        if spec.item not in PREFILL_ITEMS:
-            problems.append(f"prefill.{spec.field}: item {spec.item!r} は住民記録の項目ではありません")
+        if spec.item and not _CODE.match(spec.item):
+            problems.append(f"prefill.{spec.field}: item は半角英小文字・数字・_ で書いてください")
         if spec.field in names:
             problems.append(f"prefill.{spec.field}: 入力項目と同じ名前です（住民が入力し直すことになります）")
         prefill.append(spec)
@@ -288,13 +241,12 @@ def parse_definition(data: Any) -> Definition:
     if reviewer and reviewer not in REVIEWER_ROLES:
         problems.append(f"reviewer_role {reviewer!r} は審査できるロールではありません")
     on_approve = data.get("on_approve") or {}
-    action = str(on_approve.get("action", "")) if isinstance(on_approve, dict) else ""
-    if action not in APPROVAL_ACTIONS:
-        problems.append(f"on_approve.action {action!r} は使えません（{', '.join(sorted(APPROVAL_ACTIONS))}）")
-    else:
-        missing = sorted(APPROVAL_ACTIONS[action] - set(names))
-        if missing:
-            problems.append(f"on_approve.action {action} に必要な項目がありません: {', '.join(missing)}")
+    if not isinstance(on_approve, dict):
+        problems.append("on_approve は対応表で書いてください（action: …）")
+        on_approve = {}
+    action = str(on_approve.get("action", ""))
+    if not action:
+        problems.append(f"on_approve.action がありません（承認で何もしない手続は {RECORD_ONLY}）")
     deadline = None
     raw_deadline = data.get("deadline")
     if isinstance(raw_deadline, dict):
@@ -303,42 +255,8 @@ def parse_definition(data: Any) -> Definition:
         if dl_field and (dl_field not in names or next(f for f in fields if f.name == dl_field).type != "date"):
             problems.append("deadline.field は日付の入力項目を指してください")
         deadline = Deadline(dl_field, days or 0, _str(raw_deadline, "label", problems, "deadline"))
-    fee = None
-    raw_fee = data.get("fee")
-    if isinstance(raw_fee, dict):
-        fee = FeeSpec(_str(raw_fee, "kind_field", problems, "fee"), _str(raw_fee, "copies_field", problems, "fee"))
-        if fee.kind_field not in names or fee.copies_field not in names:
-            problems.append("fee: kind_field と copies_field は入力項目を指してください")
-    account = None
-    raw_account = data.get("account")
-    if raw_account is not None:
-        if not isinstance(raw_account, dict):
-            problems.append("account: bank_code, branch_code, account_number, holder_kana を持つ対応表で書いてください")
-        else:
-            account = AccountSpec(
-                _str(raw_account, "bank_code", problems, "account"),
-                _str(raw_account, "branch_code", problems, "account"),
-                _str(raw_account, "account_number", problems, "account"),
-                _str(raw_account, "holder_kana", problems, "account"),
-                _str(raw_account, "source_field", problems, "account", required=False),
-            )
-            named = [n for n in (*account.fields, account.source_field) if n]
-            if any(n not in names for n in named):
-                problems.append("account: 口座の各項目は入力項目を指してください")
-            source = next((f for f in fields if f.name == account.source_field), None)
-            if source is not None and PUBLIC_FUNDS not in {c.value for c in source.choices}:
-                problems.append(f"account.source_field: 選択肢に {PUBLIC_FUNDS}（公金受取口座）が必要です")
-    programme = ""
-    if action == "benefits.flat_benefit":
-        programme = str(on_approve.get("programme") or "")
-        chosen = next((f for f in fields if f.name == "programme"), None)
-        if not programme and (chosen is None or chosen.choices_from != "benefit_programmes"):
-            problems.append(
-                "on_approve.action benefits.flat_benefit: programme を書くか、"
-                "choices_from: benefit_programmes の項目 programme を置いてください"
-            )
-        if account is None:
-            problems.append("on_approve.action benefits.flat_benefit: 振込先の account が必要です")
+    options = {k: v for k, v in on_approve.items() if k not in ("action", "note")}
+    extra = {k: v for k, v in data.items() if k not in CORE_KEYS}
     title = _str(data, "title", problems, "定義")
     if problems:
         raise DefinitionError(problems)
@@ -354,9 +272,8 @@ def parse_definition(data: Any) -> Definition:
         prefill=tuple(prefill),
         attachments=tuple(attachments),
         approval_action=action,
-        approval_note=str(on_approve.get("note", "")) if isinstance(on_approve, dict) else "",
+        approval_note=str(on_approve.get("note", "")),
         deadline=deadline,
-        fee=fee,
-        account=account,
-        approval_programme=programme,
+        approval_options=options,
+        extra=extra,
     )

@@ -1,4 +1,4 @@
-"""``lgcloud publish_procedures``: publish the procedure definitions (procedures/definitions/*.yaml)."""
+"""``lgcloud publish_procedures``: publish the procedure definitions the installed apps ship."""
 
 from __future__ import annotations
 
